@@ -1,0 +1,185 @@
+//! The database: migrations per dialect, one module per business area, write transactions with
+//! their audit event inside, and the keyed audit chain.
+//!
+//! Every public write is one function that opens one transaction, records its audit event in it
+//! and commits once; if the event cannot be written the change rolls back. Every read of
+//! business data takes the viewer. This crate must not depend on the web layer.
+
+pub mod audit;
+pub mod calendar;
+mod db;
+pub mod demo;
+pub mod error;
+pub mod generate;
+pub mod sessions;
+pub mod units;
+pub mod users;
+
+pub use db::{Backend, now_ms};
+pub use error::{Error, FieldProblem, Result};
+
+use audit::{AuditKey, ChainHead, Checkpointer};
+use sqlx::AnyPool;
+use std::path::PathBuf;
+use std::sync::Arc;
+use zhongshu_domain::access::Viewer;
+use zhongshu_domain::audit::AuditCode;
+
+/// How expensive password hashing is. Production uses argon2id's recommended cost; tests and
+/// bulk data generation may lower it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HashCost {
+    pub memory_kib: u32,
+    pub iterations: u32,
+}
+
+impl Default for HashCost {
+    fn default() -> Self {
+        HashCost {
+            memory_kib: 19 * 1024,
+            iterations: 2,
+        }
+    }
+}
+
+impl HashCost {
+    /// The cheapest cost argon2 accepts: for tests only.
+    pub fn for_tests() -> HashCost {
+        HashCost {
+            memory_kib: 64,
+            iterations: 1,
+        }
+    }
+}
+
+/// What the store needs to open.
+#[derive(Clone, Debug)]
+pub struct StoreOptions {
+    /// `sqlite:PATH?mode=rwc` or `postgres://…`.
+    pub url: String,
+    pub max_connections: u32,
+    pub audit_key: AuditKey,
+    /// Where this node writes its chain checkpoint (`checkpoint-NODE.json`), beside the key.
+    pub checkpoint_dir: PathBuf,
+    pub node_name: String,
+    pub hash_cost: HashCost,
+}
+
+/// A handle on the database; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    pool: AnyPool,
+    backend: Backend,
+    key: AuditKey,
+    checkpointer: Checkpointer,
+    hash_cost: HashCost,
+}
+
+impl Store {
+    /// Runs the migrations, then opens the pool.
+    pub async fn open(options: StoreOptions) -> Result<Store> {
+        let backend = Backend::from_url(&options.url)?;
+        db::migrate(&options.url).await?;
+        let pool = db::connect(&options.url, options.max_connections).await?;
+        let checkpointer = Checkpointer::new(&options.checkpoint_dir, &options.node_name)?;
+        Ok(Store {
+            inner: Arc::new(Inner {
+                pool,
+                backend,
+                key: options.audit_key,
+                checkpointer,
+                hash_cost: options.hash_cost,
+            }),
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.inner.backend
+    }
+
+    pub(crate) fn pool(&self) -> &AnyPool {
+        &self.inner.pool
+    }
+
+    pub(crate) fn hash_cost(&self) -> HashCost {
+        self.inner.hash_cost
+    }
+
+    /// Closes the pool (waits for connections to be returned).
+    pub async fn close(&self) {
+        self.inner.pool.close().await;
+    }
+
+    /// Begins a write: one transaction, into which the change's audit events go.
+    pub(crate) async fn write(&self) -> Result<Write<'_>> {
+        Ok(Write {
+            tx: db::begin_write(&self.inner.pool, self.inner.backend).await?,
+            store: self,
+            head: None,
+        })
+    }
+
+    /// Records a security event (failed login, refused permission…) on its own.
+    pub async fn record_security_event(
+        &self,
+        viewer: &Viewer,
+        code: AuditCode,
+        target: &str,
+        detail: Option<serde_json::Value>,
+    ) -> Result<()> {
+        let mut w = self.write().await?;
+        w.audit(viewer, code, target, None, detail).await?;
+        w.commit().await
+    }
+
+    /// Is the database reachable?
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(self.pool()).await?;
+        Ok(())
+    }
+}
+
+/// An open write transaction. `commit` writes the chain checkpoint after the commit succeeds.
+pub(crate) struct Write<'s> {
+    pub tx: sqlx::Transaction<'static, sqlx::Any>,
+    store: &'s Store,
+    head: Option<ChainHead>,
+}
+
+impl Write<'_> {
+    /// Appends an audit event inside this transaction; an error here fails the change.
+    pub async fn audit(
+        &mut self,
+        viewer: &Viewer,
+        code: AuditCode,
+        target: &str,
+        before: Option<serde_json::Value>,
+        after: Option<serde_json::Value>,
+    ) -> Result<()> {
+        let head = audit::append(
+            &mut self.tx,
+            &self.store.inner.key,
+            viewer,
+            code,
+            target,
+            before,
+            after,
+        )
+        .await?;
+        self.head = Some(head);
+        Ok(())
+    }
+
+    pub async fn commit(self) -> Result<()> {
+        self.tx.commit().await?;
+        if let Some(head) = self.head {
+            self.store.inner.checkpointer.advance(&head);
+        }
+        Ok(())
+    }
+}
