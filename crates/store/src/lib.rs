@@ -106,6 +106,12 @@ impl Store {
         &self.inner.pool
     }
 
+    /// The pool, for the store's own integration tests (connection settings); not an API.
+    #[doc(hidden)]
+    pub fn pool_for_tests(&self) -> &AnyPool {
+        &self.inner.pool
+    }
+
     pub(crate) fn hash_cost(&self) -> HashCost {
         self.inner.hash_cost
     }
@@ -180,6 +186,30 @@ impl Write<'_> {
         if let Some(head) = self.head {
             self.store.inner.checkpointer.advance(&head);
         }
+        Ok(())
+    }
+}
+
+impl Store {
+    /// A consistent online copy of the SQLite database (`VACUUM INTO`); PostgreSQL deployments
+    /// back up with `pg_dump` (docs/operations.md).
+    pub async fn backup_to(&self, file: &std::path::Path) -> Result<()> {
+        if self.backend() != Backend::Sqlite {
+            return Err(Error::invalid(
+                "backup",
+                "PostgreSQL 请使用 pg_dump 备份，见 docs/operations.md",
+            ));
+        }
+        if file.exists() {
+            return Err(Error::invalid(
+                "backup",
+                format!("{} 已存在，请换一个文件名", file.display()),
+            ));
+        }
+        let target = file.to_string_lossy().replace('\'', "''");
+        sqlx::query(sqlx::AssertSqlSafe(format!("VACUUM INTO '{target}'")))
+            .execute(self.pool())
+            .await?;
         Ok(())
     }
 }

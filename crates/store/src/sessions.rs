@@ -328,6 +328,24 @@ impl Store {
         user: UserId,
         name: &str,
     ) -> Result<(TokenId, String)> {
+        self.insert_token(admin.viewer(), user, name).await
+    }
+
+    /// The signed-in user creates a token for their own integrations.
+    pub async fn create_own_token(&self, viewer: &Viewer, name: &str) -> Result<(TokenId, String)> {
+        let user = viewer.user_id.ok_or(Error::NotFound("用户"))?;
+        self.insert_token(viewer, user, name).await
+    }
+
+    async fn insert_token(
+        &self,
+        actor: &Viewer,
+        user: UserId,
+        name: &str,
+    ) -> Result<(TokenId, String)> {
+        if name.trim().is_empty() || name.trim().chars().count() > 40 {
+            return Err(Error::invalid("name", "令牌名称须为1至40个字"));
+        }
         let owner = self.load_user(user).await?;
         let token = new_token()?;
         let mut w = self.write().await?;
@@ -343,7 +361,7 @@ impl Store {
         .await?;
         let id = TokenId::from_db(row.try_get("id")?);
         w.audit(
-            admin.viewer(),
+            actor,
             AuditCode::TokenCreated,
             &format!("token:{id}"),
             None,

@@ -306,7 +306,8 @@ impl Store {
         ensure_name_free(&mut w.tx, new_parent, &before.name, Some(id)).await?;
         let new_path = format!("{parent_path}{id}/");
         sqlx::query(
-            "UPDATE units SET path = $1 || substr(path, $2) WHERE path LIKE $3 AND id <> $4",
+            "UPDATE units SET path = $1 || substr(path, CAST($2 AS INTEGER)) \
+             WHERE path LIKE $3 AND id <> $4",
         )
         .bind(&new_path)
         .bind(i64::try_from(before.path.len() + 1).unwrap_or(i64::MAX))
@@ -362,12 +363,15 @@ impl Store {
             ensure_name_free(&mut w.tx, Some(into), &name, Some(child_id)).await?;
             let child_path: String = active_path(&mut w.tx, child_id).await?;
             let new_path = format!("{}{child_id}/", target.path);
-            sqlx::query("UPDATE units SET path = $1 || substr(path, $2) WHERE path LIKE $3")
-                .bind(&new_path)
-                .bind(i64::try_from(child_path.len() + 1).unwrap_or(i64::MAX))
-                .bind(format!("{child_path}%"))
-                .execute(&mut *w.tx)
-                .await?;
+            sqlx::query(
+                "UPDATE units SET path = $1 || substr(path, CAST($2 AS INTEGER)) \
+                 WHERE path LIKE $3",
+            )
+            .bind(&new_path)
+            .bind(i64::try_from(child_path.len() + 1).unwrap_or(i64::MAX))
+            .bind(format!("{child_path}%"))
+            .execute(&mut *w.tx)
+            .await?;
             sqlx::query("UPDATE units SET parent_id = $1, version = version + 1 WHERE id = $2")
                 .bind(into.get())
                 .bind(child_id.get())

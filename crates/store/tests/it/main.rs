@@ -1,0 +1,16 @@
+//! Integration tests of the store, each on a fresh database: SQLite always, PostgreSQL when
+//! `ZHONGSHU_TEST_PG_URL` names a server to create test databases on.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[macro_use]
+mod harness;
+
+mod audit;
+mod calendar;
+mod demo;
+mod import;
+mod migrations;
+mod sessions;
+mod units;
+mod users;
+mod writes;

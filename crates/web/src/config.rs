@@ -1,0 +1,284 @@
+//! Settings: defaults, then `zhongshu.toml`, then `ZHONGSHU_*` variables, then flags (the
+//! binary layers them with figment). Every key is documented in docs/configuration.md.
+//! Secrets live in types whose `Debug` and `Display` hide them, so they never reach a log.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::path::PathBuf;
+
+/// A string that must never be logged (passwords, URLs with passwords in them).
+#[derive(Clone, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("\"***\"")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// A database URL whose password is hidden when printed.
+#[derive(Clone, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    pub fn new(value: impl Into<String>) -> DatabaseUrl {
+        DatabaseUrl(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The URL with any password replaced by `***`.
+    pub fn redacted(&self) -> String {
+        let url = &self.0;
+        let Some(scheme_end) = url.find("://") else {
+            return url.clone();
+        };
+        let rest = &url[scheme_end + 3..];
+        let Some(at) = rest.find('@') else {
+            return url.clone();
+        };
+        let userinfo = &rest[..at];
+        match userinfo.find(':') {
+            Some(colon) => format!(
+                "{}://{}:***{}",
+                &url[..scheme_end],
+                &userinfo[..colon],
+                &rest[at..]
+            ),
+            None => url.clone(),
+        }
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.redacted())
+    }
+}
+
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+/// All settings. See docs/configuration.md.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    pub data_dir: PathBuf,
+    /// Empty means SQLite at `{data_dir}/zhongshu.db`.
+    pub database_url: DatabaseUrl,
+    pub listen: String,
+    /// The address users type (behind a reverse proxy), trusted as an origin for form posts.
+    pub public_url: String,
+    /// This node's name; each node writes its own audit checkpoint.
+    pub node_name: String,
+    pub max_connections: u32,
+    /// Where licensed fonts (仿宋_GB2312, 方正小标宋) are placed for PDF output.
+    pub fonts_dir: String,
+    /// The demo accounts' password; random and printed when empty.
+    pub demo_password: Secret,
+    pub security: SecuritySettings,
+    pub audit: AuditSettings,
+    pub signals: SignalSettings,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SecuritySettings {
+    pub password_min_length: usize,
+    pub password_min_classes: usize,
+    pub max_failed_logins: i64,
+    pub lockout_minutes: i64,
+    pub idle_timeout_minutes: i64,
+    pub session_max_hours: i64,
+    /// Mark the session cookie `Secure` (set when served over HTTPS).
+    pub cookie_secure: bool,
+    /// argon2id memory in KiB and passes.
+    pub argon2_memory_kib: u32,
+    pub argon2_iterations: u32,
+    /// Largest request body accepted, in MiB (imports and uploads).
+    pub max_body_mib: usize,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuditSettings {
+    /// Empty means `{data_dir}/audit/audit.key`.
+    pub key_file: String,
+    /// Empty means `{data_dir}/audit`.
+    pub checkpoint_dir: String,
+}
+
+/// Supervision thresholds (used by the supervision module).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SignalSettings {
+    pub yellow_workdays: u32,
+    pub urgent_hours: u32,
+    pub acknowledge_workdays: u32,
+    pub default_cadence: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            data_dir: PathBuf::from("./data"),
+            database_url: DatabaseUrl::default(),
+            listen: "127.0.0.1:8080".to_owned(),
+            public_url: String::new(),
+            node_name: "main".to_owned(),
+            max_connections: 8,
+            fonts_dir: String::new(),
+            demo_password: Secret::default(),
+            security: SecuritySettings::default(),
+            audit: AuditSettings::default(),
+            signals: SignalSettings::default(),
+        }
+    }
+}
+
+impl Default for SecuritySettings {
+    fn default() -> Self {
+        SecuritySettings {
+            password_min_length: 8,
+            password_min_classes: 3,
+            max_failed_logins: 5,
+            lockout_minutes: 15,
+            idle_timeout_minutes: 30,
+            session_max_hours: 12,
+            cookie_secure: false,
+            argon2_memory_kib: 19 * 1024,
+            argon2_iterations: 2,
+            max_body_mib: 20,
+        }
+    }
+}
+
+impl Default for SignalSettings {
+    fn default() -> Self {
+        SignalSettings {
+            yellow_workdays: 3,
+            urgent_hours: 24,
+            acknowledge_workdays: 1,
+            default_cadence: "monthly".to_owned(),
+        }
+    }
+}
+
+impl Settings {
+    /// The database URL in effect.
+    pub fn database_url(&self) -> DatabaseUrl {
+        if self.database_url.is_empty() {
+            DatabaseUrl::new(format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("zhongshu.db").display()
+            ))
+        } else {
+            self.database_url.clone()
+        }
+    }
+
+    pub fn audit_key_file(&self) -> PathBuf {
+        if self.audit.key_file.is_empty() {
+            self.data_dir.join("audit").join("audit.key")
+        } else {
+            PathBuf::from(&self.audit.key_file)
+        }
+    }
+
+    pub fn audit_checkpoint_dir(&self) -> PathBuf {
+        if self.audit.checkpoint_dir.is_empty() {
+            self.data_dir.join("audit")
+        } else {
+            PathBuf::from(&self.audit.checkpoint_dir)
+        }
+    }
+
+    pub fn password_policy(&self) -> zhongshu_domain::password::PasswordPolicy {
+        zhongshu_domain::password::PasswordPolicy {
+            min_length: self.security.password_min_length,
+            min_classes: self.security.password_min_classes,
+        }
+    }
+
+    pub fn sign_in_policy(&self) -> zhongshu_store::sessions::SignInPolicy {
+        zhongshu_store::sessions::SignInPolicy {
+            max_failures: self.security.max_failed_logins,
+            lockout_minutes: self.security.lockout_minutes,
+            idle_minutes: self.security.idle_timeout_minutes,
+            max_session_hours: self.security.session_max_hours,
+        }
+    }
+
+    pub fn hash_cost(&self) -> zhongshu_store::HashCost {
+        zhongshu_store::HashCost {
+            memory_kib: self.security.argon2_memory_kib,
+            iterations: self.security.argon2_iterations,
+        }
+    }
+
+    /// Opens the store these settings describe (creating the audit key on first use).
+    pub async fn open_store(&self) -> zhongshu_store::Result<zhongshu_store::Store> {
+        if self.database_url.is_empty() {
+            std::fs::create_dir_all(&self.data_dir).map_err(|e| {
+                zhongshu_store::Error::Internal(format!(
+                    "无法创建数据目录 {}：{e}",
+                    self.data_dir.display()
+                ))
+            })?;
+        }
+        let key = zhongshu_store::audit::AuditKey::load_or_create(&self.audit_key_file())?;
+        zhongshu_store::Store::open(zhongshu_store::StoreOptions {
+            url: self.database_url().expose().to_owned(),
+            max_connections: self.max_connections,
+            audit_key: key,
+            checkpoint_dir: self.audit_checkpoint_dir(),
+            node_name: self.node_name.clone(),
+            hash_cost: self.hash_cost(),
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_urls_hide_their_password_in_debug_and_display() {
+        let url = DatabaseUrl::new("postgres://zs:s3cret@db:5432/zs");
+        assert_eq!(url.to_string(), "postgres://zs:***@db:5432/zs");
+        assert!(!format!("{url:?}").contains("s3cret"));
+        assert!(!format!("{:?}", Secret::new("pw")).contains("pw"));
+    }
+}

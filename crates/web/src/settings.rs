@@ -1,0 +1,138 @@
+//! The settings page: the effective configuration, read-only (it comes from zhongshu.toml,
+//! the environment and flags; see docs/configuration.md). Secrets are never shown.
+
+use crate::AppState;
+use crate::auth::Session;
+use crate::error::WebError;
+use crate::shell::Shell;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::State;
+use axum::routing::get;
+use zhongshu_domain::access::Capability;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/settings", get(settings_page))
+}
+
+pub struct Setting {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub value: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "settings.html")]
+pub struct SettingsPage {
+    pub shell: Shell,
+    pub groups: Vec<(&'static str, Vec<Setting>)>,
+}
+
+async fn settings_page(
+    State(state): State<AppState>,
+    session: Session,
+) -> Result<SettingsPage, WebError> {
+    if !session.viewer.can(Capability::ViewSettings) {
+        return Err(session.refuse(&state, "settings").await);
+    }
+    let s = &state.settings;
+    let set = |key, label, value: String| Setting { key, label, value };
+    let groups = vec![
+        (
+            "运行",
+            vec![
+                set("data_dir", "数据目录", s.data_dir.display().to_string()),
+                set("database_url", "数据库", s.database_url().redacted()),
+                set("listen", "监听地址", s.listen.clone()),
+                set("public_url", "对外访问地址", s.public_url.clone()),
+                set("node_name", "节点名称", s.node_name.clone()),
+                set("fonts_dir", "字体目录", s.fonts_dir.clone()),
+            ],
+        ),
+        (
+            "安全",
+            vec![
+                set(
+                    "security.password_min_length",
+                    "密码最短长度",
+                    s.security.password_min_length.to_string(),
+                ),
+                set(
+                    "security.password_min_classes",
+                    "密码须含字符类别数",
+                    s.security.password_min_classes.to_string(),
+                ),
+                set(
+                    "security.max_failed_logins",
+                    "连续输错锁定次数",
+                    s.security.max_failed_logins.to_string(),
+                ),
+                set(
+                    "security.lockout_minutes",
+                    "锁定时长（分钟）",
+                    s.security.lockout_minutes.to_string(),
+                ),
+                set(
+                    "security.idle_timeout_minutes",
+                    "空闲超时（分钟）",
+                    s.security.idle_timeout_minutes.to_string(),
+                ),
+                set(
+                    "security.session_max_hours",
+                    "会话最长（小时）",
+                    s.security.session_max_hours.to_string(),
+                ),
+                set(
+                    "security.cookie_secure",
+                    "仅 HTTPS 发送会话",
+                    s.security.cookie_secure.to_string(),
+                ),
+            ],
+        ),
+        (
+            "审计",
+            vec![
+                set(
+                    "audit.key_file",
+                    "审计密钥文件",
+                    s.audit_key_file().display().to_string(),
+                ),
+                set(
+                    "audit.checkpoint_dir",
+                    "检查点目录",
+                    s.audit_checkpoint_dir().display().to_string(),
+                ),
+            ],
+        ),
+        (
+            "督查督办",
+            vec![
+                set(
+                    "signals.yellow_workdays",
+                    "黄灯：距期限工作日",
+                    s.signals.yellow_workdays.to_string(),
+                ),
+                set(
+                    "signals.urgent_hours",
+                    "特急事项时限（小时）",
+                    s.signals.urgent_hours.to_string(),
+                ),
+                set(
+                    "signals.acknowledge_workdays",
+                    "签收时限（工作日）",
+                    s.signals.acknowledge_workdays.to_string(),
+                ),
+                set(
+                    "signals.default_cadence",
+                    "默认报送周期",
+                    s.signals.default_cadence.clone(),
+                ),
+            ],
+        ),
+    ];
+    Ok(SettingsPage {
+        shell: Shell::new(&state, &session.viewer, "系统设置", "/settings").await?,
+        groups,
+    })
+}

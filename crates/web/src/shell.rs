@@ -1,0 +1,109 @@
+//! The frame around every page: who is signed in, the left navigation (only what the viewer
+//! may open, and only modules that exist), a calendar warning and a one-line notice.
+
+use crate::AppState;
+use crate::error::WebError;
+use zhongshu_domain::access::{Capability, Viewer};
+
+pub struct NavItem {
+    pub href: &'static str,
+    pub label: &'static str,
+    pub active: bool,
+}
+
+pub struct Shell {
+    pub title: String,
+    pub region: String,
+    pub user: String,
+    pub unit: String,
+    pub roles: String,
+    pub nav: Vec<NavItem>,
+    pub notice: Option<String>,
+    pub warning: Option<String>,
+}
+
+/// The region's name for headings; the product name before a region exists.
+pub async fn region_name(state: &AppState) -> Result<String, WebError> {
+    Ok(state
+        .store
+        .region()
+        .await?
+        .map_or_else(|| "中枢".to_owned(), |r| r.name))
+}
+
+impl Shell {
+    pub async fn new(
+        state: &AppState,
+        viewer: &Viewer,
+        title: &str,
+        active: &str,
+    ) -> Result<Shell, WebError> {
+        let mut nav = vec![("/", "首页"), ("/units", "组织机构")];
+        if viewer.can(Capability::ListUsers) {
+            nav.push(("/users", "用户管理"));
+        }
+        nav.push(("/calendar", "工作日历"));
+        if viewer.can(Capability::ReadAudit) {
+            nav.push(("/audit", "审计日志"));
+        }
+        if viewer.can(Capability::ViewSettings) {
+            nav.push(("/settings", "系统设置"));
+        }
+        nav.push(("/account", "个人中心"));
+        let calendar = state.store.work_calendar().await?;
+        let warning = calendar.warning_for(crate::util::beijing_today());
+        Ok(Shell {
+            title: title.to_owned(),
+            region: region_name(state).await?,
+            user: if viewer.display_name.is_empty() {
+                viewer.username.clone()
+            } else {
+                viewer.display_name.clone()
+            },
+            unit: viewer.unit_name.clone(),
+            roles: viewer
+                .roles()
+                .iter()
+                .map(|r| r.label())
+                .collect::<Vec<_>>()
+                .join("、"),
+            nav: nav
+                .into_iter()
+                .map(|(href, label)| NavItem {
+                    href,
+                    label,
+                    active: href == active,
+                })
+                .collect(),
+            notice: None,
+            warning,
+        })
+    }
+
+    pub fn with_notice(mut self, notice: Option<&str>) -> Shell {
+        self.notice = notice.map(notice_text).filter(|t| !t.is_empty());
+        self
+    }
+}
+
+/// Notices after a redirect are named by a code, so a link cannot put words on the page.
+fn notice_text(code: &str) -> String {
+    match code {
+        "unit_created" => "单位已新增",
+        "unit_saved" => "单位已保存",
+        "unit_moved" => "单位已调整上级",
+        "unit_merged" => "单位已合并",
+        "units_imported" => "单位已导入",
+        "user_created" => "用户已新增",
+        "roles_saved" => "角色已保存，该用户需重新登录",
+        "unlocked" => "账号已解锁",
+        "disabled" => "账号已停用",
+        "enabled" => "账号已启用",
+        "calendar_saved" => "节假日安排已保存",
+        "password_changed" => "密码已修改",
+        "signed_out_elsewhere" => "已退出其他所有登录",
+        "token_created" => "接口令牌已创建",
+        _ => "",
+    }
+    .to_owned()
+}

@@ -1,0 +1,604 @@
+//! The command line: names, arguments, output formats and exit codes are a contract
+//! (../shared/checks/cli-contract checks them).
+
+use crate::settings::{FlagOverrides, load};
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use zhongshu_domain::access::{Role, Viewer};
+use zhongshu_domain::org::{UnitName, UnitType, check_unit_rows};
+use zhongshu_store::audit::Verification;
+use zhongshu_store::demo::{DemoOutcome, data as demo_data};
+use zhongshu_store::generate::Scale;
+use zhongshu_store::units::NewUnit;
+use zhongshu_store::users::{NewUser, UserFilter, random_password};
+use zhongshu_store::{Error as StoreError, Store};
+use zhongshu_web::{AppState, Settings};
+
+#[derive(Parser)]
+#[command(name = "zhongshu", version, about = "中枢：党政办公协同平台")]
+struct Cli {
+    /// 配置文件（默认读取当前目录下的 zhongshu.toml）
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    /// 数据目录（默认 ./data）
+    #[arg(long, global = true)]
+    data_dir: Option<String>,
+    /// 数据库地址（默认 SQLite：数据目录下的 zhongshu.db；或 postgres://…）
+    #[arg(long, global = true)]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// 启动网页服务
+    Serve {
+        /// 空库时载入演示县“明湖县”
+        #[arg(long)]
+        demo: bool,
+        /// 监听地址（默认 127.0.0.1:8080）
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// 执行数据库迁移
+    Migrate,
+    /// 初始化正式部署：创建地区和三名分立的管理员
+    Init {
+        #[arg(long)]
+        region: String,
+    },
+    /// 向空库载入演示县
+    Demo,
+    /// 用户管理
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// 单位管理
+    Unit {
+        #[command(subcommand)]
+        command: UnitCommand,
+    },
+    /// 接口令牌
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// 工作日历
+    Calendar {
+        #[command(subcommand)]
+        command: CalendarCommand,
+    },
+    /// 在线备份 SQLite 数据库到文件
+    Backup { file: PathBuf },
+    /// 审计日志
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// 按规模生成测试数据
+    GenData {
+        #[arg(long)]
+        scale: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// 新增用户
+    Add(UserAdd),
+    /// 列出用户（用户名、单位、角色）
+    List,
+    /// 重置密码（打印一次性新密码）
+    ResetPassword {
+        #[arg(long)]
+        username: String,
+    },
+}
+
+#[derive(Args)]
+struct UserAdd {
+    #[arg(long)]
+    username: String,
+    #[arg(long)]
+    password: String,
+    #[arg(long)]
+    unit: String,
+    #[arg(long = "role")]
+    roles: Vec<String>,
+    /// 姓名（默认同用户名）
+    #[arg(long)]
+    name: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum UnitCommand {
+    /// 从 Excel 或 CSV 导入单位（全部校验通过才写入）
+    Import { file: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// 为用户创建接口令牌（最后一行为令牌）
+    Create {
+        #[arg(long)]
+        username: String,
+        #[arg(long, default_value = "命令行创建")]
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum CalendarCommand {
+    /// 是否工作日（true/false）
+    IsWorkday { date: String },
+    /// DATE 之后第 N 个工作日
+    AddWorkdays { date: String, n: u32 },
+    /// START（不含）到 END（含）之间的工作日数
+    CountWorkdays { start: String, end: String },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// 校验审计链；被篡改时退出码为 3，最后一行为首个异常记录编号
+    Verify,
+}
+
+/// A failure with its exit status: 2 bad input, 3 audit chain broken, 1 internal.
+pub struct CliError {
+    pub message: String,
+    pub exit: u8,
+}
+
+impl CliError {
+    fn input(message: impl Into<String>) -> CliError {
+        CliError {
+            message: message.into(),
+            exit: 2,
+        }
+    }
+
+    fn internal(message: impl Into<String>) -> CliError {
+        CliError {
+            message: message.into(),
+            exit: 1,
+        }
+    }
+}
+
+impl From<StoreError> for CliError {
+    fn from(err: StoreError) -> CliError {
+        match err {
+            StoreError::Database(e) => CliError::internal(format!("数据库错误：{e}")),
+            StoreError::Internal(m) => CliError::internal(m),
+            other => CliError::input(other.to_string()),
+        }
+    }
+}
+
+type Outcome = Result<ExitCode, CliError>;
+
+pub async fn run() -> Outcome {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let code = if err.use_stderr() { 2 } else { 0 };
+            let _ = err.print();
+            return Ok(ExitCode::from(code));
+        }
+    };
+    let listen = match &cli.command {
+        Command::Serve { listen, .. } => listen.clone(),
+        _ => None,
+    };
+    let settings = load(
+        cli.config.as_deref(),
+        FlagOverrides {
+            data_dir: cli.data_dir.clone(),
+            database_url: cli.database_url.clone(),
+            listen,
+        },
+    )
+    .map_err(CliError::input)?;
+    init_logging();
+    let console = Viewer::console();
+    match cli.command {
+        Command::Serve { demo, .. } => serve(settings, demo).await,
+        Command::Migrate => {
+            let store = settings.open_store().await?;
+            store.close().await;
+            println!("数据库迁移完成");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Init { region } => init(&settings, &console, &region).await,
+        Command::Demo => {
+            let store = settings.open_store().await?;
+            let password = demo_password(&settings)?;
+            let outcome = load_demo(&store, &console, &password, &settings).await;
+            store.close().await;
+            outcome
+        }
+        Command::User { command } => user(&settings, &console, command).await,
+        Command::Unit {
+            command: UnitCommand::Import { file },
+        } => {
+            let bytes = std::fs::read(&file)
+                .map_err(|e| CliError::input(format!("无法读取 {}：{e}", file.display())))?;
+            let name = file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let rows =
+                zhongshu_office::units::read_unit_list(&name, &bytes).map_err(|problems| {
+                    CliError::input(join(problems.iter().map(ToString::to_string)))
+                })?;
+            let checked = check_unit_rows(&rows).map_err(|problems| {
+                CliError::input(join(problems.iter().map(ToString::to_string)))
+            })?;
+            let store = settings.open_store().await?;
+            let admin = sys_admin(&console)?;
+            let count = store.import_units(admin, checked).await;
+            store.close().await;
+            println!("已导入 {} 个单位", count?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Token {
+            command: TokenCommand::Create { username, name },
+        } => {
+            let store = settings.open_store().await?;
+            let lister = console
+                .as_user_lister()
+                .map_err(|e| CliError::internal(e.to_string()))?;
+            let user = store.find_user(lister, &username).await?;
+            let (_, token) = store
+                .create_token(sys_admin(&console)?, user.id, &name)
+                .await?;
+            store.close().await;
+            println!("已为 {} 创建接口令牌（只显示这一次）：", user.username);
+            println!("{token}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Calendar { command } => calendar(&settings, command).await,
+        Command::Backup { file } => backup(&settings, &file).await,
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
+            let store = settings.open_store().await?;
+            let admin = console
+                .as_audit_admin()
+                .map_err(|e| CliError::internal(e.to_string()))?;
+            let outcome = store
+                .verify_audit(admin, &settings.audit_checkpoint_dir())
+                .await;
+            store.close().await;
+            match outcome? {
+                Verification::Intact { events } => {
+                    println!("审计链完整：共 {events} 条记录");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Verification::Broken {
+                    first_bad_id,
+                    reason,
+                } => {
+                    println!("审计链被破坏：{reason}");
+                    println!("{first_bad_id}");
+                    Ok(ExitCode::from(3))
+                }
+            }
+        }
+        Command::GenData { scale } => gen_data(&settings, &console, &scale).await,
+    }
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ZHONGSHU_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,zhongshu=info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+fn join(lines: impl Iterator<Item = String>) -> String {
+    lines.collect::<Vec<_>>().join("\n")
+}
+
+fn sys_admin(console: &Viewer) -> Result<zhongshu_domain::access::SysAdmin<'_>, CliError> {
+    console
+        .as_sys_admin()
+        .map_err(|e| CliError::internal(e.to_string()))
+}
+
+fn demo_password(settings: &Settings) -> Result<String, CliError> {
+    if settings.demo_password.is_empty() {
+        Ok(random_password()?)
+    } else {
+        Ok(settings.demo_password.expose().to_owned())
+    }
+}
+
+async fn load_demo(
+    store: &Store,
+    console: &Viewer,
+    password: &str,
+    settings: &Settings,
+) -> Outcome {
+    match store.load_demo(sys_admin(console)?, password).await? {
+        DemoOutcome::AlreadyLoaded { region } => {
+            println!("数据库中已有地区“{region}”，未载入演示数据（演示数据只载入空库）");
+        }
+        DemoOutcome::Loaded { units, users } => {
+            println!(
+                "已载入演示县“{}”：{units} 个单位，{users} 个账号",
+                demo_data::REGION_NAME
+            );
+            print_demo_accounts(password, settings);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_demo_accounts(password: &str, settings: &Settings) {
+    println!(
+        "演示账号（密码均为：{password}{}）：",
+        if settings.demo_password.is_empty() {
+            "，随机生成；可用 ZHONGSHU_DEMO_PASSWORD 指定"
+        } else {
+            ""
+        }
+    );
+    for p in demo_data::PEOPLE {
+        let roles: Vec<&str> = p
+            .roles
+            .iter()
+            .filter_map(|r| Role::from_code(r))
+            .map(Role::label)
+            .collect();
+        println!(
+            "  {:<12} {}（{}）",
+            p.username,
+            p.display_name,
+            roles.join("、")
+        );
+    }
+    println!("  每个单位另有联络员 <代码>_lly 和负责人 <代码>_fzr，如 czj_lly（县财政局联络员）");
+}
+
+async fn serve(settings: Settings, demo: bool) -> Outcome {
+    let started = std::time::Instant::now();
+    let store = settings.open_store().await?;
+    if demo {
+        let console = Viewer::console();
+        if store.region().await?.is_none() {
+            let password = demo_password(&settings)?;
+            load_demo(&store, &console, &password, &settings).await?;
+        } else {
+            println!("数据库中已有数据，跳过载入演示县");
+        }
+    }
+    let listener = tokio::net::TcpListener::bind(&settings.listen)
+        .await
+        .map_err(|e| CliError::input(format!("无法监听 {}：{e}", settings.listen)))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| CliError::internal(e.to_string()))?;
+    println!(
+        "中枢已启动：http://{addr}  （数据库：{}，用时 {} 毫秒）",
+        settings.database_url(),
+        started.elapsed().as_millis()
+    );
+    let state = AppState {
+        store: store.clone(),
+        settings: Arc::new(settings),
+    };
+    zhongshu_web::serve(state, listener)
+        .await
+        .map_err(|e| CliError::internal(format!("服务异常退出：{e}")))?;
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn init(settings: &Settings, console: &Viewer, region: &str) -> Outcome {
+    let store = settings.open_store().await?;
+    let admin = sys_admin(console)?;
+    let created = store.create_region(admin, region).await?;
+    let office = store
+        .create_unit(
+            admin,
+            NewUnit {
+                parent_id: None,
+                name: UnitName::parse("系统管理组").map_err(CliError::internal)?,
+                unit_type: UnitType::Office,
+                key_reporting: false,
+                sort_order: 9999,
+            },
+        )
+        .await?;
+    println!(
+        "已初始化地区“{}”。三名分立的管理员（一次性密码，首次登录须修改）：",
+        created.name
+    );
+    let grant = console
+        .as_security_admin()
+        .map_err(|e| CliError::internal(e.to_string()))?;
+    for (username, name, role) in [
+        ("sysadmin", "系统管理员", Role::SysAdmin),
+        ("secadmin", "安全管理员", Role::SecurityAdmin),
+        ("auditadmin", "安全审计员", Role::AuditAdmin),
+    ] {
+        let password = random_password()?;
+        store
+            .create_user(
+                admin,
+                Some(grant),
+                NewUser {
+                    username: username.to_owned(),
+                    display_name: name.to_owned(),
+                    title: name.to_owned(),
+                    unit_id: office,
+                    password: password.clone(),
+                    roles: vec![role],
+                    must_change_password: true,
+                },
+                &settings.password_policy(),
+            )
+            .await?;
+        println!("  {username:<11} {name}  密码：{password}");
+    }
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn user(settings: &Settings, console: &Viewer, command: UserCommand) -> Outcome {
+    let store = settings.open_store().await?;
+    let lister = console
+        .as_user_lister()
+        .map_err(|e| CliError::internal(e.to_string()))?;
+    let outcome = match command {
+        UserCommand::Add(add) => {
+            let mut roles = Vec::new();
+            for code in &add.roles {
+                roles.push(Role::from_code(code).ok_or_else(|| {
+                    CliError::input(format!(
+                        "未知角色“{code}”，可用：{}",
+                        Role::ALL
+                            .iter()
+                            .map(|r| r.code())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ))
+                })?);
+            }
+            let unit_id = store.find_unit(console, &add.unit).await?;
+            let grant = console
+                .as_security_admin()
+                .map_err(|e| CliError::internal(e.to_string()))?;
+            let id = store
+                .create_user(
+                    sys_admin(console)?,
+                    Some(grant),
+                    NewUser {
+                        username: add.username.trim().to_owned(),
+                        display_name: add.name.unwrap_or_else(|| add.username.trim().to_owned()),
+                        title: String::new(),
+                        unit_id,
+                        password: add.password,
+                        roles,
+                        must_change_password: true,
+                    },
+                    &settings.password_policy(),
+                )
+                .await?;
+            println!(
+                "已新增用户 {}（编号 {id}），首次登录须修改密码",
+                add.username.trim()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        UserCommand::List => {
+            let users = store
+                .list_users(lister, &UserFilter::default(), 1_000_000)
+                .await?;
+            println!("用户名\t单位\t角色");
+            for u in users {
+                let roles: Vec<&str> = u.roles.iter().map(|r| r.code()).collect();
+                println!("{}\t{}\t{}", u.username, u.unit_name, roles.join(","));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        UserCommand::ResetPassword { username } => {
+            let user = store.find_user(lister, &username).await?;
+            let password = store.reset_password(sys_admin(console)?, user.id).await?;
+            println!("已重置 {} 的密码（首次登录须修改）：", user.username);
+            println!("{password}");
+            Ok(ExitCode::SUCCESS)
+        }
+    };
+    store.close().await;
+    outcome
+}
+
+fn parse_date(text: &str) -> Result<jiff::civil::Date, CliError> {
+    text.trim()
+        .parse()
+        .map_err(|_| CliError::input(format!("“{text}”不是有效日期（格式 YYYY-MM-DD）")))
+}
+
+async fn calendar(settings: &Settings, command: CalendarCommand) -> Outcome {
+    // Parse the arguments before touching the database, so bad input writes nothing.
+    let store_calendar = |store: Store| async move {
+        let calendar = store.work_calendar().await;
+        store.close().await;
+        calendar
+    };
+    match command {
+        CalendarCommand::IsWorkday { date } => {
+            let date = parse_date(&date)?;
+            let calendar = store_calendar(settings.open_store().await?).await?;
+            warn_missing(&calendar, date);
+            println!("{}", calendar.is_workday(date));
+        }
+        CalendarCommand::AddWorkdays { date, n } => {
+            let date = parse_date(&date)?;
+            let calendar = store_calendar(settings.open_store().await?).await?;
+            let result = calendar.add_workdays(date, n);
+            warn_missing(&calendar, result);
+            println!("{result}");
+        }
+        CalendarCommand::CountWorkdays { start, end } => {
+            let start = parse_date(&start)?;
+            let end = parse_date(&end)?;
+            let calendar = store_calendar(settings.open_store().await?).await?;
+            warn_missing(&calendar, end);
+            println!("{}", calendar.count_workdays(start, end));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn warn_missing(calendar: &zhongshu_domain::calendar::WorkCalendar, date: jiff::civil::Date) {
+    if let Some(warning) = calendar.warning_for(date) {
+        eprintln!("注意：{warning}");
+    }
+}
+
+async fn backup(settings: &Settings, file: &std::path::Path) -> Outcome {
+    let store = settings.open_store().await?;
+    let outcome = store.backup_to(file).await;
+    store.close().await;
+    outcome?;
+    println!("已备份到 {}", file.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn gen_data(settings: &Settings, console: &Viewer, scale: &str) -> Outcome {
+    let scale = Scale::parse(scale).ok_or_else(|| {
+        CliError::input(format!("未知规模“{scale}”，可用：county、city、province"))
+    })?;
+    let store = settings.open_store().await?;
+    let bar = indicatif::ProgressBar::new(u64::try_from(scale.target_users()).unwrap_or(0));
+    if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} 个账号 {msg} [{elapsed}]")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let password = demo_password(settings)?;
+    let progress_bar = bar.clone();
+    let progress = move |units: usize, users: usize| {
+        progress_bar.set_position(u64::try_from(users).unwrap_or(0));
+        progress_bar.set_message(format!("{units} 个单位"));
+    };
+    let outcome = store
+        .generate(sys_admin(console)?, scale, &password, &progress)
+        .await;
+    bar.finish();
+    store.close().await;
+    let (units, users) = outcome?;
+    println!("已生成 {units} 个单位、{users} 个账号（密码均为 {password}）");
+    Ok(ExitCode::SUCCESS)
+}
