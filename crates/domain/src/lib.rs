@@ -7,6 +7,8 @@
 pub mod access;
 pub mod audit;
 pub mod calendar;
+pub mod deadline;
 pub mod ids;
 pub mod org;
 pub mod password;
+pub mod supervision;

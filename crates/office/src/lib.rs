@@ -1,4 +1,5 @@
 //! Office files in and out: Excel, CSV (and later Word and PDF). Heavy format crates live here
 //! so the rest of the workspace compiles fast.
 
+pub mod tasks;
 pub mod units;

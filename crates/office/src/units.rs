@@ -25,19 +25,19 @@ const ZIP_MAGIC: &[u8] = b"PK";
 const OLE_MAGIC: &[u8] = b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1";
 
 /// A column of the unit list: its name and the other names offices give it.
-struct Column {
-    name: &'static str,
-    synonyms: &'static [&'static str],
+pub(crate) struct Column {
+    pub(crate) name: &'static str,
+    pub(crate) synonyms: &'static [&'static str],
 }
 
 impl Column {
     /// The names to look for, the proper one first.
-    fn names(&self) -> impl Iterator<Item = &'static str> {
+    pub(crate) fn names(&self) -> impl Iterator<Item = &'static str> {
         std::iter::once(self.name).chain(self.synonyms.iter().copied())
     }
 
     /// How a missing column is named in a problem: `“单位类型”（也可写作“类型”“单位类别”）`.
-    fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let also: String = self.synonyms.iter().map(|s| format!("“{s}”")).collect();
         format!("“{}”（也可写作{also}）", self.name)
     }
@@ -93,7 +93,7 @@ pub fn read_unit_list(file_name: &str, bytes: &[u8]) -> Result<Vec<UnitListRow>,
 }
 
 /// Whether the file is a workbook: by extension, else by its first bytes.
-fn is_workbook(file_name: &str, bytes: &[u8]) -> bool {
+pub(crate) fn is_workbook(file_name: &str, bytes: &[u8]) -> bool {
     let extension = file_name
         .rsplit_once('.')
         .map(|(_, ext)| ext.trim().to_ascii_lowercase());
@@ -104,7 +104,7 @@ fn is_workbook(file_name: &str, bytes: &[u8]) -> bool {
     }
 }
 
-fn file_problem(reason: impl Into<String>) -> Vec<RowProblem> {
+pub(crate) fn file_problem(reason: impl Into<String>) -> Vec<RowProblem> {
     vec![RowProblem {
         row: 0,
         column: FILE_COLUMN.to_owned(),
@@ -112,7 +112,7 @@ fn file_problem(reason: impl Into<String>) -> Vec<RowProblem> {
     }]
 }
 
-fn not_a_workbook(detail: &str) -> Vec<RowProblem> {
+pub(crate) fn not_a_workbook(detail: &str) -> Vec<RowProblem> {
     file_problem(format!("文件不是有效的 Excel 工作簿（{detail}）"))
 }
 
@@ -152,7 +152,7 @@ fn cell_text(cell: &Data) -> String {
     }
 }
 
-fn number_text(number: f64) -> String {
+pub(crate) fn number_text(number: f64) -> String {
     // Below 2^53 every integral float is exactly an i64.
     if number.is_finite() && number.trunc() == number && number.abs() < 9.0e15 {
         format!("{}", number as i64)
@@ -185,7 +185,7 @@ fn decode_csv(bytes: &[u8]) -> Result<Cow<'_, str>, Vec<RowProblem>> {
 }
 
 /// Reads a CSV file as text, numbering rows as Excel shows them when it opens the file.
-fn read_csv(bytes: &[u8]) -> Result<Grid, Vec<RowProblem>> {
+pub(crate) fn read_csv(bytes: &[u8]) -> Result<Grid, Vec<RowProblem>> {
     let text = decode_csv(bytes)?;
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -238,7 +238,7 @@ fn line_breaks(text: &str) -> usize {
 
 /// A header cell as matched: trimmed, with spaces (half- and full-width), line breaks,
 /// “required” asterisks and a trailing note in brackets (`单位类型（乡镇/街道）`) removed.
-fn header_key(cell: &str) -> String {
+pub(crate) fn header_key(cell: &str) -> String {
     let key: String = cell
         .chars()
         .filter(|c| !c.is_whitespace() && !matches!(c, '\u{feff}' | '\u{200b}' | '*' | '＊'))
@@ -250,7 +250,7 @@ fn header_key(cell: &str) -> String {
 }
 
 /// The index of a column in a header row, preferring the column's proper name to a synonym.
-fn find_column(keys: &[String], column: &Column) -> Option<usize> {
+pub(crate) fn find_column(keys: &[String], column: &Column) -> Option<usize> {
     column
         .names()
         .find_map(|name| keys.iter().position(|key| key == name))

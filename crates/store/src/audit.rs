@@ -331,7 +331,75 @@ impl Store {
     }
 
     /// Walks the whole chain with the key and checks it reaches every checkpoint in `dir`.
+    ///
+    /// When the chain is shorter than a checkpoint (the newest events were deleted), that is
+    /// what is reported, even if the remaining events were also re-hashed with a guessed key:
+    /// the checkpoint is evidence from outside the database, and the deletion is what such a
+    /// re-hash tries to hide. Otherwise the first event that fails its link is reported.
     pub async fn verify_audit(&self, _admin: AuditAdmin<'_>, dir: &Path) -> Result<Verification> {
+        let walk = self.walk_chain().await?;
+        let last: i64 =
+            sqlx::query("SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) AS n FROM audit_events")
+                .fetch_one(self.pool())
+                .await?
+                .try_get("n")?;
+        let head = sqlx::query("SELECT seq FROM audit_head WHERE id = 1")
+            .fetch_optional(self.pool())
+            .await?;
+        let head_seq: i64 = match head {
+            Some(row) => row.try_get("seq")?,
+            None => 0,
+        };
+        let checkpoints = read_checkpoints(dir)?;
+        let furthest = checkpoints.iter().map(|(_, c)| c.seq).max().unwrap_or(0);
+        let expected_end = furthest.max(head_seq);
+        if expected_end > last {
+            let mut reason = format!(
+                "最新的第{}至{}号审计记录缺失（已被删除）：检查点或链头记录到第{}号，数据库只到第{}号",
+                last + 1,
+                expected_end,
+                expected_end,
+                last
+            );
+            if let Some((id, other)) = &walk {
+                reason.push_str(&format!("；另外第{id}号起的记录也未通过校验（{other}）"));
+            }
+            return Ok(Verification::Broken {
+                first_bad_id: last + 1,
+                reason,
+            });
+        }
+        if let Some((first_bad_id, reason)) = walk {
+            return Ok(Verification::Broken {
+                first_bad_id,
+                reason,
+            });
+        }
+        for (path, checkpoint) in checkpoints {
+            let row = sqlx::query("SELECT hash FROM audit_events WHERE id = $1")
+                .bind(checkpoint.seq)
+                .fetch_optional(self.pool())
+                .await?;
+            if let Some(row) = row {
+                let hash: String = row.try_get("hash")?;
+                if hash != checkpoint.hash {
+                    return Ok(Verification::Broken {
+                        first_bad_id: checkpoint.seq,
+                        reason: format!(
+                            "第{}号审计记录与检查点 {} 不符",
+                            checkpoint.seq,
+                            path.display()
+                        ),
+                    });
+                }
+            }
+        }
+        Ok(Verification::Intact { events: last })
+    }
+
+    /// The first event whose id, link or keyed hash is wrong, with the reason; `None` if the
+    /// stored chain is whole.
+    async fn walk_chain(&self) -> Result<Option<(i64, String)>> {
         let key = self.inner.key.bytes();
         let mut expected_id = 1i64;
         let mut prev_hash = String::new();
@@ -345,15 +413,15 @@ impl Store {
             .fetch_all(self.pool())
             .await?;
             if rows.is_empty() {
-                break;
+                return Ok(None);
             }
             for row in &rows {
                 let id: i64 = row.try_get("id")?;
                 if id != expected_id {
-                    return Ok(Verification::Broken {
-                        first_bad_id: expected_id,
-                        reason: format!("第{expected_id}号审计记录缺失（已被删除）"),
-                    });
+                    return Ok(Some((
+                        expected_id,
+                        format!("第{expected_id}号审计记录缺失（已被删除）"),
+                    )));
                 }
                 let actor_name: String = row.try_get("actor_name")?;
                 let target: String = row.try_get("target")?;
@@ -376,59 +444,14 @@ impl Store {
                     prev_hash: &prev_hash,
                 };
                 if stored_prev != prev_hash || chain_hash(key, &fields) != stored_hash {
-                    return Ok(Verification::Broken {
-                        first_bad_id: id,
-                        reason: format!("第{id}号审计记录被修改、插入或调换了顺序"),
-                    });
+                    return Ok(Some((
+                        id,
+                        format!("第{id}号审计记录被修改、插入或调换了顺序"),
+                    )));
                 }
                 prev_hash = stored_hash;
                 expected_id += 1;
             }
         }
-        let last = expected_id - 1;
-        let head = sqlx::query("SELECT seq FROM audit_head WHERE id = 1")
-            .fetch_optional(self.pool())
-            .await?;
-        let head_seq: i64 = match head {
-            Some(row) => row.try_get("seq")?,
-            None => 0,
-        };
-        if head_seq > last {
-            return Ok(Verification::Broken {
-                first_bad_id: last + 1,
-                reason: format!(
-                    "最新的第{}至{}号审计记录缺失（已被删除）",
-                    last + 1,
-                    head_seq
-                ),
-            });
-        }
-        for (path, checkpoint) in read_checkpoints(dir)? {
-            if checkpoint.seq > last {
-                return Ok(Verification::Broken {
-                    first_bad_id: last + 1,
-                    reason: format!(
-                        "检查点 {} 记录到第{}号，数据库只到第{}号：最新的审计记录被删除",
-                        path.display(),
-                        checkpoint.seq,
-                        last
-                    ),
-                });
-            }
-            let row = sqlx::query("SELECT hash FROM audit_events WHERE id = $1")
-                .bind(checkpoint.seq)
-                .fetch_optional(self.pool())
-                .await?;
-            if let Some(row) = row {
-                let hash: String = row.try_get("hash")?;
-                if hash != checkpoint.hash {
-                    return Ok(Verification::Broken {
-                        first_bad_id: checkpoint.seq,
-                        reason: format!("第{}号审计记录与检查点不符", checkpoint.seq),
-                    });
-                }
-            }
-        }
-        Ok(Verification::Intact { events: last })
     }
 }

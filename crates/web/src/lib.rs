@@ -75,11 +75,12 @@ pub fn app(state: AppState) -> Router {
         .route("/static/app.js", get(app_js))
         .route("/healthz", get(healthz))
         .fallback(not_found)
+        .layer(csrf.with_rejection_response(cross_site_refused))
+        // Outside the CSRF layer, so it sees the responses that layer refuses with.
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             audit_cross_site_refusals,
         ))
-        .layer(csrf.with_rejection_response(cross_site_refused))
         .layer(DefaultBodyLimit::max(max_body))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,

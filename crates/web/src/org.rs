@@ -273,24 +273,29 @@ async fn create_unit(
     }
 }
 
+/// A broken upload is a Chinese 400; one over `security.max_body_mib` is a 413.
+fn upload_error(err: axum::extract::multipart::MultipartError) -> WebError {
+    if err.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        WebError::TooLarge
+    } else {
+        WebError::BadRequest(format!("上传内容不正确：{}", err.body_text()))
+    }
+}
+
 async fn import_units(
     State(state): State<AppState>,
     session: Session,
-    mut multipart: Multipart,
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<Response, WebError> {
     let admin = session.sys_admin(&state, "units:import").await?;
+    let mut multipart = multipart.map_err(|_| {
+        WebError::BadRequest("上传内容不正确：请以 multipart/form-data 方式上传文件".to_owned())
+    })?;
     let mut file: Option<(String, Vec<u8>)> = None;
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|e| WebError::BadRequest(format!("上传内容不正确：{}", e.body_text())))?
-    {
+    while let Some(field) = multipart.next_field().await.map_err(upload_error)? {
         if field.name() == Some("file") {
             let name = field.file_name().unwrap_or_default().to_owned();
-            let bytes = field
-                .bytes()
-                .await
-                .map_err(|e| WebError::BadRequest(format!("上传内容不正确：{}", e.body_text())))?;
+            let bytes = field.bytes().await.map_err(upload_error)?;
             file = Some((name, bytes.to_vec()));
         }
     }
