@@ -72,7 +72,8 @@ fn io_error(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
 /// Writes a file readable by its owner only, atomically (temp file, fsync, rename).
 fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write as _;
-    let tmp = path.with_extension("tmp");
+    // A name of this process's own: a server and a command-line run may write at once.
+    let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]

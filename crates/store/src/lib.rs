@@ -206,6 +206,15 @@ impl Store {
                 format!("{} 已存在，请换一个文件名", file.display()),
             ));
         }
+        if let Some(dir) = file.parent()
+            && !dir.as_os_str().is_empty()
+            && !dir.is_dir()
+        {
+            return Err(Error::invalid(
+                "backup",
+                format!("目录 {} 不存在，请先创建", dir.display()),
+            ));
+        }
         let target = file.to_string_lossy().replace('\'', "''");
         sqlx::query(sqlx::AssertSqlSafe(format!("VACUUM INTO '{target}'")))
             .execute(self.pool())
