@@ -104,6 +104,14 @@ pub enum Capability {
     ReadAudit,
     /// See the effective settings (system and security administrators).
     ViewSettings,
+    /// Register, assign, review and close supervision items; import and export the ledger (督查室).
+    Supervise,
+    /// See every supervision item of the region (督查室 and leaders).
+    SeeAllItems,
+    /// Sign for and report on the items of one's own unit (联络员, 单位负责人).
+    ActForUnit,
+    /// Write instructions (批示) on items (领导).
+    Instruct,
 }
 
 /// The signed-in person a request acts for. Every business query takes one.
@@ -142,9 +150,10 @@ impl Viewer {
         }
     }
 
-    /// The operator at the server's console (`zhongshu user add`, `unit import`…). Whoever runs
-    /// the binary on the server already holds the database and the audit key, so the console
-    /// acts as all three administrators; its actions are audited as `命令行`.
+    /// The operator at the server's console (`zhongshu user add`, `unit import`, `import items`…).
+    /// Whoever runs the binary on the server already holds the database and the audit key, so
+    /// the console acts as the three administrators and, for the ledger's imports and exports,
+    /// as the supervision office; its actions are audited as `console`.
     pub fn console() -> Viewer {
         Viewer {
             user_id: None,
@@ -152,7 +161,12 @@ impl Viewer {
             display_name: "命令行".to_owned(),
             unit_id: None,
             unit_name: String::new(),
-            roles: vec![Role::SysAdmin, Role::SecurityAdmin, Role::AuditAdmin],
+            roles: vec![
+                Role::Supervisor,
+                Role::SysAdmin,
+                Role::SecurityAdmin,
+                Role::AuditAdmin,
+            ],
             client_addr: Some("console".to_owned()),
         }
     }
@@ -176,6 +190,15 @@ impl Viewer {
         self
     }
 
+    /// The name to show in histories: the display name, or the username if there is none.
+    pub fn display_or_username(&self) -> String {
+        if self.display_name.is_empty() {
+            self.username.clone()
+        } else {
+            self.display_name.clone()
+        }
+    }
+
     pub fn roles(&self) -> &[Role] {
         &self.roles
     }
@@ -195,6 +218,12 @@ impl Viewer {
             }
             Capability::GrantRoles => self.has_role(Role::SecurityAdmin),
             Capability::ReadAudit => self.has_role(Role::AuditAdmin),
+            Capability::Supervise => self.has_role(Role::Supervisor),
+            Capability::SeeAllItems => {
+                self.has_role(Role::Supervisor) || self.has_role(Role::Leader)
+            }
+            Capability::ActForUnit => self.has_role(Role::Liaison) || self.has_role(Role::UnitHead),
+            Capability::Instruct => self.has_role(Role::Leader),
         }
     }
 
@@ -214,6 +243,12 @@ impl Viewer {
     pub fn as_audit_admin(&self) -> Result<AuditAdmin<'_>, Forbidden> {
         self.proof(Capability::ReadAudit)
             .map(|viewer| AuditAdmin { viewer })
+    }
+
+    /// Proof of the supervision office's powers (督查室), or `Forbidden`.
+    pub fn as_supervisor(&self) -> Result<Supervisor<'_>, Forbidden> {
+        self.proof(Capability::Supervise)
+            .map(|viewer| Supervisor { viewer })
     }
 
     /// Proof that the viewer may list users, or `Forbidden`.
@@ -270,6 +305,10 @@ proof!(
 proof!(
     /// Held by the administrators who may see the user list.
     UserLister
+);
+proof!(
+    /// Held only by the supervision office (督查室).
+    Supervisor
 );
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Audit events: stable numeric codes, and the keyed SM3 chain that makes the log tamper-evident.
 //!
 //! Codes are grouped by area (1xxx sign-in and security, 2xxx organisation, 3xxx users and roles,
-//! 4xxx calendar, 9xxx system) and never reused: an auditor's saved filter must mean the same
+//! 4xxx calendar, 5xxx supervision, 9xxx system) and never reused: an auditor's saved filter must mean the same
 //! thing ten years later. Each event's hash is HMAC-SM3 over the previous hash and every field
 //! of the event, keyed with a secret kept outside the database, so someone who can write the
 //! table cannot recompute the chain after editing it.
@@ -36,13 +36,16 @@ pub enum AuditCode {
     UserEnabled,
     UserUnlocked,
     CalendarYearSaved,
+    ItemsImported,
+    ItemChanged,
+    ProgressReported,
     DemoLoaded,
     DataGenerated,
 }
 
 impl AuditCode {
     /// Every code, for filters and for decoding.
-    pub const ALL: [AuditCode; 27] = [
+    pub const ALL: [AuditCode; 30] = [
         AuditCode::LoginSucceeded,
         AuditCode::LoginFailed,
         AuditCode::AccountLocked,
@@ -68,6 +71,9 @@ impl AuditCode {
         AuditCode::UserEnabled,
         AuditCode::UserUnlocked,
         AuditCode::CalendarYearSaved,
+        AuditCode::ItemsImported,
+        AuditCode::ItemChanged,
+        AuditCode::ProgressReported,
         AuditCode::DemoLoaded,
         AuditCode::DataGenerated,
     ];
@@ -100,6 +106,9 @@ impl AuditCode {
             AuditCode::UserEnabled => 3004,
             AuditCode::UserUnlocked => 3005,
             AuditCode::CalendarYearSaved => 4000,
+            AuditCode::ItemsImported => 5000,
+            AuditCode::ItemChanged => 5001,
+            AuditCode::ProgressReported => 5002,
             AuditCode::DemoLoaded => 9000,
             AuditCode::DataGenerated => 9001,
         }
@@ -138,6 +147,9 @@ impl AuditCode {
             AuditCode::UserEnabled => "启用用户",
             AuditCode::UserUnlocked => "解除锁定",
             AuditCode::CalendarYearSaved => "保存节假日安排",
+            AuditCode::ItemsImported => "导入督办事项",
+            AuditCode::ItemChanged => "督办事项流转",
+            AuditCode::ProgressReported => "报送进展",
             AuditCode::DemoLoaded => "载入演示数据",
             AuditCode::DataGenerated => "生成测试数据",
         }

@@ -10,6 +10,62 @@ use crate::calendar::WorkCalendar;
 use jiff::civil::Date;
 use serde::Serialize;
 
+/// One 具体措施 row of a 任务分解表 as read from the file, before it is checked: one item.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TaskRow {
+    /// The sheet's row number as Excel shows it (1-based).
+    pub row: usize,
+    /// The latest category row above it (“一、推动经济高质量发展”), empty if none.
+    pub category: String,
+    /// The 序号 of its 重点任务.
+    pub seq: String,
+    /// The 重点任务: the parent item that groups its measures.
+    pub task: String,
+    /// The 具体措施: the item's title.
+    pub measure: String,
+    pub lead_unit: String,
+    /// The 责任单位 (配合单位), already split.
+    pub co_units: Vec<String>,
+    pub leader: String,
+    pub person: String,
+    /// The 完成时限 as written.
+    pub deadline: String,
+    pub note: String,
+}
+
+/// How urgent an item is; 特急 items count in hours.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Urgency {
+    Normal,
+    Urgent,
+    Critical,
+}
+
+impl Urgency {
+    pub fn code(self) -> &'static str {
+        match self {
+            Urgency::Normal => "normal",
+            Urgency::Urgent => "urgent",
+            Urgency::Critical => "critical",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Urgency::Normal => "一般",
+            Urgency::Urgent => "紧急",
+            Urgency::Critical => "特急",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Urgency> {
+        [Urgency::Normal, Urgency::Urgent, Urgency::Critical]
+            .into_iter()
+            .find(|u| u.code() == code || u.label() == code)
+    }
+}
+
 /// Where an item is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]

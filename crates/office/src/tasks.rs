@@ -64,34 +64,8 @@ const ALL_COLUMNS: [&Column; 9] = [
     &SEQ, &TASK, &MEASURE, &LEAD, &CO_UNITS, &LEADER, &PERSON, &DEADLINE, &NOTE,
 ];
 
-/// One 具体措施 row of the table: one item. Strings are trimmed cell text.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TaskRow {
-    /// The sheet's row number as Excel shows it (1-based).
-    pub row: usize,
-    /// The latest category row above it (“一、推动经济高质量发展”), empty if none.
-    pub category: String,
-    /// The 序号 of its 重点任务 (filled down from merged cells), e.g. “1”.
-    pub seq: String,
-    /// The 重点任务 (filled down over merged cells): the parent item.
-    pub task: String,
-    /// The 具体措施: the item's title, its leading numbering (“（1）”) kept as written. In a
-    /// table without a 具体措施 column each 重点任务 is one item, and this is the 重点任务.
-    pub measure: String,
-    /// The 牵头单位.
-    pub lead_unit: String,
-    /// The 责任单位 (配合单位), one cell split on 、，,/；; and whitespace (not inside
-    /// brackets), empty parts and repeats dropped.
-    pub co_units: Vec<String>,
-    /// The 责任领导.
-    pub leader: String,
-    /// The 责任人.
-    pub person: String,
-    /// The 完成时限 as written (“年底前”, “10月15日前”); an Excel date reads as “2025-06-30”.
-    pub deadline: String,
-    /// The 备注.
-    pub note: String,
-}
+/// One 具体措施 row of the table: one item. The type lives in the domain, which checks it.
+pub use zhongshu_domain::supervision::TaskRow;
 
 /// Reads a task decomposition table from an .xlsx/.xls/.ods workbook (its first sheet) or a
 /// .csv file (UTF-8 with or without BOM, or GBK/GB18030).
@@ -716,4 +690,536 @@ fn missing_columns(keys: &[String], header_found: bool) -> Vec<RowProblem> {
         missing.join("、")
     };
     file_problem(format!("缺少{missing}列；{found}{hint}"))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use rust_xlsxwriter::{ExcelDateTime as WriterDate, Format, FormatBorder, Workbook};
+
+    const SAMPLE: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/data/sample-renwu-fenjie-2025.xlsx"
+    );
+
+    fn sample() -> Option<Vec<u8>> {
+        let bytes = std::fs::read(SAMPLE).ok();
+        if bytes.is_none() {
+            println!("跳过：没有找到示例任务分解表 {SAMPLE}");
+        }
+        bytes
+    }
+
+    fn only_problem(result: Result<Vec<TaskRow>, Vec<RowProblem>>) -> RowProblem {
+        let problems = result.unwrap_err();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        let problem = problems.into_iter().next().unwrap();
+        assert_eq!(problem.row, 0);
+        assert_eq!(problem.column, "文件");
+        problem
+    }
+
+    fn row_numbered(rows: &[TaskRow], number: usize) -> &TaskRow {
+        rows.iter()
+            .find(|r| r.row == number)
+            .unwrap_or_else(|| panic!("no row {number} in {rows:#?}"))
+    }
+
+    fn units(names: &[&str]) -> Vec<String> {
+        names.iter().map(|&n| n.to_owned()).collect()
+    }
+
+    /// Writes rows of text from cell A1 on (empty strings are left unwritten).
+    fn write_rows(sheet: &mut rust_xlsxwriter::Worksheet, first_row: u32, rows: &[&[&str]]) {
+        for (r, cells) in rows.iter().enumerate() {
+            for (c, text) in cells.iter().enumerate() {
+                if !text.is_empty() {
+                    sheet
+                        .write_string(first_row + r as u32, c as u16, *text)
+                        .unwrap();
+                }
+            }
+        }
+    }
+
+    fn check_sample_rows(rows: &[TaskRow]) {
+        // Rows 4–34 less the category rows 15 and 24: 29 measures.
+        let numbers: Vec<usize> = rows.iter().map(|r| r.row).collect();
+        let expected: Vec<usize> = (4..=34).filter(|n| ![15, 24].contains(n)).collect();
+        assert_eq!(numbers, expected, "{rows:#?}");
+        assert_eq!(rows.len(), 29);
+        assert_eq!(
+            rows[0],
+            TaskRow {
+                row: 4,
+                category: "一、推动经济高质量发展".to_owned(),
+                seq: "1".to_owned(),
+                task: "重大项目建设".to_owned(),
+                measure: "（1）完成年度目标任务的60%以上".to_owned(),
+                lead_unit: "县卫生健康委员会".to_owned(),
+                co_units: Vec::new(),
+                leader: "王芳".to_owned(),
+                person: "吴磊".to_owned(),
+                deadline: "年底前".to_owned(),
+                note: String::new(),
+            }
+        );
+        let sixth = row_numbered(rows, 6);
+        assert_eq!(
+            sixth.co_units,
+            units(&["县市场监督管理局", "县自然资源和规划局"])
+        );
+        assert_eq!(sixth.task, "重大项目建设");
+        assert_eq!(sixth.seq, "1");
+        assert_eq!(sixth.measure, "（3）组织业务培训不少于2次");
+        let sixteenth = row_numbered(rows, 16);
+        assert_eq!(sixteenth.category, "二、持续改善民生福祉");
+        assert_eq!(
+            (sixteenth.seq.as_str(), sixteenth.task.as_str()),
+            ("4", "学前教育普惠")
+        );
+        assert_eq!(row_numbered(rows, 34).category, "三、提升基层治理效能");
+        assert_eq!(row_numbered(rows, 34).task, "数字化治理");
+        assert!(rows.iter().any(|r| r.deadline == "每月25日前报送进展"));
+        assert!(rows.iter().any(|r| r.deadline == "9月底前完成，年底前见效"));
+        for heading_row in [1, 2, 3, 15, 24] {
+            assert!(
+                rows.iter().all(|r| r.row != heading_row),
+                "row {heading_row}"
+            );
+        }
+        assert!(rows.iter().all(|r| !r.task.is_empty() && !r.seq.is_empty()));
+    }
+
+    #[test]
+    fn the_project_sample_reads_its_twenty_nine_measures_under_their_categories_and_tasks() {
+        let Some(bytes) = sample() else { return };
+        let rows = read_task_table("sample-renwu-fenjie-2025.xlsx", &bytes).unwrap();
+        check_sample_rows(&rows);
+    }
+
+    #[test]
+    fn the_sample_resaved_with_a_hundred_thousand_empty_formatted_rows_reads_the_same_and_fast() {
+        let Some(bytes) = sample() else { return };
+        let original = read_workbook(&bytes).unwrap();
+        let mut book = Workbook::new();
+        let sheet = book.add_worksheet();
+        for row in &original.rows {
+            for (col, text) in row.cells.iter().enumerate() {
+                if !text.is_empty() {
+                    sheet
+                        .write_string(row.number as u32 - 1, col as u16, text)
+                        .unwrap();
+                }
+            }
+        }
+        let plain = Format::new();
+        for merge in &original.merges {
+            let value = original.merged_value(merge).unwrap_or_default();
+            sheet
+                .merge_range(
+                    merge.first_row as u32 - 1,
+                    merge.first_col as u16,
+                    merge.last_row as u32 - 1,
+                    merge.last_col as u16,
+                    &value,
+                    &plain,
+                )
+                .unwrap();
+        }
+        assert_eq!(original.merges.len(), 22);
+        let bordered = Format::new().set_border(FormatBorder::Thin);
+        for row in 34..100_000 {
+            for col in 0..9 {
+                sheet.write_blank(row, col, &bordered).unwrap();
+            }
+        }
+        sheet.write_string(99_998, 4, " ").unwrap();
+        let resaved = book.save_to_buffer().unwrap();
+
+        let started = std::time::Instant::now();
+        let rows = read_task_table("任务分解表.xlsx", &resaved).unwrap();
+        let took = started.elapsed();
+        println!("读取含 100000 行空白格式行的任务分解表用时 {took:?}");
+        assert!(took < std::time::Duration::from_secs(5), "{took:?}");
+        check_sample_rows(&rows);
+        assert_eq!(rows, read_task_table("sample.xlsx", &bytes).unwrap());
+    }
+
+    #[test]
+    fn synonym_headers_in_another_order_below_title_rows_read_and_co_units_split() {
+        let mut book = Workbook::new();
+        let sheet = book.add_worksheet();
+        sheet
+            .merge_range(0, 0, 0, 6, "明湖县2025年重点工作任务分解表", &Format::new())
+            .unwrap();
+        write_rows(
+            sheet,
+            1,
+            &[
+                &["（2025年3月修订）"],
+                &[
+                    "完成时间（月/日）",
+                    "配合单位",
+                    "",
+                    "主要任务",
+                    "*工作措施",
+                    "牵 头 部 门",
+                    "具体责任人",
+                ],
+                &["一、优化营商环境"],
+                &[
+                    "6月底前",
+                    "县财政局，县税务局,县人社局/县医保局；县统计局",
+                    "",
+                    "政务服务提速",
+                    "1.推行“一件事一次办”",
+                    "县行政审批服务局",
+                    "张三",
+                ],
+                &[
+                    "年底前",
+                    "县司法局  县公安局\n县信访局",
+                    "",
+                    "",
+                    "2.压缩审批时限",
+                    "县行政审批服务局",
+                ],
+                &["", "", "", "", "3.建立“好差评”制度"],
+            ],
+        );
+        let bytes = book.save_to_buffer().unwrap();
+        let rows = read_task_table("分解表.xlsx", &bytes).unwrap();
+        assert_eq!(
+            rows,
+            vec![
+                TaskRow {
+                    row: 5,
+                    category: "一、优化营商环境".to_owned(),
+                    seq: String::new(),
+                    task: "政务服务提速".to_owned(),
+                    measure: "1.推行“一件事一次办”".to_owned(),
+                    lead_unit: "县行政审批服务局".to_owned(),
+                    co_units: units(&["县财政局", "县税务局", "县人社局", "县医保局", "县统计局"]),
+                    leader: String::new(),
+                    person: "张三".to_owned(),
+                    deadline: "6月底前".to_owned(),
+                    note: String::new(),
+                },
+                TaskRow {
+                    row: 6,
+                    category: "一、优化营商环境".to_owned(),
+                    seq: String::new(),
+                    task: "政务服务提速".to_owned(),
+                    measure: "2.压缩审批时限".to_owned(),
+                    lead_unit: "县行政审批服务局".to_owned(),
+                    co_units: units(&["县司法局", "县公安局", "县信访局"]),
+                    leader: String::new(),
+                    person: String::new(),
+                    deadline: "年底前".to_owned(),
+                    note: String::new(),
+                },
+                TaskRow {
+                    row: 7,
+                    category: "一、优化营商环境".to_owned(),
+                    seq: String::new(),
+                    task: "政务服务提速".to_owned(),
+                    measure: "3.建立“好差评”制度".to_owned(),
+                    lead_unit: String::new(),
+                    co_units: Vec::new(),
+                    leader: String::new(),
+                    person: String::new(),
+                    deadline: String::new(),
+                    note: String::new(),
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn a_gbk_csv_with_each_task_written_only_on_its_first_measure_fills_it_down() {
+        let csv = "云溪县2025年重点任务分解表,,,,,,\r\n\
+                   序号,重点任务,具体措施,牵头单位,责任单位,完成时限,备注\r\n\
+                   一、推动经济高质量发展,,,,,,\r\n\
+                   1,重大项目建设,（1）完成年度目标任务的60%以上,县发展和改革委员会,县财政局、县自然资源和规划局,年底前,\r\n\
+                   ,,（2）建立月调度、季通报工作机制,县财政局,,10月15日前,\r\n\
+                   2,民营经济发展,（1）梳理问题清单,县工商业联合会,,第一季度,需报送台账\r\n\
+                   ,,（2）开展专项督查,县市场监督管理局,\"县委办公室，县政府办公室\",每月25日前报送进展,\r\n\
+                   二、持续改善民生福祉,,,,,,\r\n\
+                   3,学前教育普惠,（1）开展专项督查,县教育局,,6月底前,\r\n\
+                   ,,,,,,\r\n\
+                   ,,,,,,\r\n";
+        let (gbk, _, had_errors) = encoding_rs::GBK.encode(csv);
+        assert!(!had_errors);
+        assert!(
+            std::str::from_utf8(&gbk).is_err(),
+            "the fixture must not be UTF-8"
+        );
+        let rows = read_task_table("任务分解表.csv", &gbk).unwrap();
+        assert_eq!(
+            rows,
+            read_task_table("任务分解表.csv", csv.as_bytes()).unwrap()
+        );
+        let summary: Vec<(usize, &str, &str, &str, &str)> = rows
+            .iter()
+            .map(|r| {
+                (
+                    r.row,
+                    r.category.as_str(),
+                    r.seq.as_str(),
+                    r.task.as_str(),
+                    r.deadline.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                (4, "一、推动经济高质量发展", "1", "重大项目建设", "年底前"),
+                (
+                    5,
+                    "一、推动经济高质量发展",
+                    "1",
+                    "重大项目建设",
+                    "10月15日前"
+                ),
+                (6, "一、推动经济高质量发展", "2", "民营经济发展", "第一季度"),
+                (
+                    7,
+                    "一、推动经济高质量发展",
+                    "2",
+                    "民营经济发展",
+                    "每月25日前报送进展"
+                ),
+                (9, "二、持续改善民生福祉", "3", "学前教育普惠", "6月底前"),
+            ]
+        );
+        assert_eq!(rows[0].co_units, units(&["县财政局", "县自然资源和规划局"]));
+        assert_eq!(rows[3].co_units, units(&["县委办公室", "县政府办公室"]));
+        assert_eq!(rows[2].note, "需报送台账");
+        assert_eq!(rows[1].measure, "（2）建立月调度、季通报工作机制");
+    }
+
+    #[test]
+    fn a_table_without_a_lead_unit_column_names_the_missing_column() {
+        let csv =
+            "序号,重点任务,具体措施,责任单位,完成时限\n1,重大项目建设,（1）开工,县财政局,年底前\n";
+        let problem = only_problem(read_task_table("tasks.csv", csv.as_bytes()));
+        assert!(problem.reason.contains("“牵头单位”"), "{}", problem.reason);
+        assert!(
+            problem
+                .reason
+                .contains("文件中找到的列：序号、重点任务、具体措施、责任单位、完成时限"),
+            "{}",
+            problem.reason
+        );
+        assert!(
+            !problem.reason.contains("“具体措施”（"),
+            "{}",
+            problem.reason
+        );
+        assert!(
+            !problem.reason.contains("“完成时限”（"),
+            "{}",
+            problem.reason
+        );
+    }
+
+    #[test]
+    fn a_plain_text_file_named_xlsx_is_not_an_excel_workbook() {
+        let problem = only_problem(read_task_table("任务分解表.xlsx", b"not a spreadsheet"));
+        assert!(problem.reason.contains("Excel"), "{}", problem.reason);
+    }
+
+    #[test]
+    fn excel_dates_in_the_deadline_column_read_as_iso_dates() {
+        let mut book = Workbook::new();
+        let sheet = book.add_worksheet();
+        write_rows(sheet, 0, &[&["具体措施", "牵头单位", "完成时限"]]);
+        let iso = Format::new().set_num_format("yyyy-mm-dd");
+        let chinese = Format::new().set_num_format("yyyy年m月d日");
+        let builtin = Format::new().set_num_format_index(14);
+        let with_time = Format::new().set_num_format("yyyy-mm-dd hh:mm");
+        let date = WriterDate::from_ymd(2025, 6, 30).unwrap();
+        sheet.write_datetime_with_format(1, 2, &date, &iso).unwrap();
+        sheet
+            .write_number_with_format(2, 2, 45838.0, &chinese)
+            .unwrap();
+        sheet
+            .write_number_with_format(3, 2, 45838.0, &builtin)
+            .unwrap();
+        sheet
+            .write_number_with_format(4, 2, 45838.75, &with_time)
+            .unwrap();
+        sheet.write_number(5, 2, 45838.0).unwrap();
+        for row in 1..6 {
+            sheet.write_string(row, 0, format!("措施{row}")).unwrap();
+            sheet.write_string(row, 1, "县财政局").unwrap();
+        }
+        let bytes = book.save_to_buffer().unwrap();
+        let rows = read_task_table("dates.xlsx", &bytes).unwrap();
+        let deadlines: Vec<&str> = rows.iter().map(|r| r.deadline.as_str()).collect();
+        assert_eq!(
+            deadlines,
+            [
+                "2025-06-30",
+                "2025-06-30",
+                "2025-06-30",
+                "2025-06-30 18:00",
+                "45838"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_table_without_measures_reads_each_key_task_as_an_item() {
+        let csv = "序号,重点工作,牵头单位,配合单位,分管领导,完成期限\n\
+                   一、经济发展,,,,,\n\
+                   1,推进重大项目建设,县发展和改革委员会,县财政局,王芳,年底前\n\
+                   2,优化营商环境,县行政审批服务局,,李明,6月底前\n";
+        let rows = read_task_table("tasks.csv", csv.as_bytes()).unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].measure, "推进重大项目建设");
+        assert_eq!(rows[0].task, "推进重大项目建设");
+        assert_eq!(rows[0].category, "一、经济发展");
+        assert_eq!(rows[1].leader, "李明");
+        assert_eq!(rows[1].deadline, "6月底前");
+        assert_eq!(rows[1].row, 4);
+    }
+
+    #[test]
+    fn a_merged_two_row_header_and_a_task_merged_across_the_measure_column_read() {
+        let mut book = Workbook::new();
+        let sheet = book.add_worksheet();
+        let plain = Format::new();
+        sheet.merge_range(0, 0, 1, 0, "序号", &plain).unwrap();
+        sheet.merge_range(0, 1, 1, 1, "重点任务", &plain).unwrap();
+        sheet.merge_range(0, 2, 1, 2, "具体措施", &plain).unwrap();
+        sheet.merge_range(0, 3, 0, 4, "责任单位", &plain).unwrap();
+        sheet.merge_range(0, 5, 1, 5, "完成时限", &plain).unwrap();
+        write_rows(sheet, 1, &[&["", "", "", "牵头单位", "配合单位"]]);
+        sheet.merge_range(2, 0, 3, 0, "1", &plain).unwrap();
+        sheet.merge_range(2, 1, 3, 1, "河湖长制", &plain).unwrap();
+        write_rows(
+            sheet,
+            2,
+            &[
+                &[
+                    "",
+                    "",
+                    "（1）开展巡河",
+                    "县水利局",
+                    "各乡镇（街道）、县生态环境分局",
+                    "长期坚持",
+                ],
+                &["", "", "（2）清理河道", "县水利局", "", "汛期前"],
+            ],
+        );
+        sheet.write_string(4, 0, "2").unwrap();
+        sheet
+            .merge_range(4, 1, 4, 2, "完成森林防火演练", &plain)
+            .unwrap();
+        sheet.merge_range(4, 3, 4, 4, "县林业局", &plain).unwrap();
+        sheet.write_string(4, 5, "3月底前").unwrap();
+        let bytes = book.save_to_buffer().unwrap();
+
+        let rows = read_task_table("two-row-header.xlsx", &bytes).unwrap();
+        // Row, 序号, 重点任务, 具体措施, 牵头单位, 责任单位.
+        type Summary<'a> = (usize, &'a str, &'a str, &'a str, &'a str, Vec<String>);
+        let summary: Vec<Summary> = rows
+            .iter()
+            .map(|r| {
+                (
+                    r.row,
+                    r.seq.as_str(),
+                    r.task.as_str(),
+                    r.measure.as_str(),
+                    r.lead_unit.as_str(),
+                    r.co_units.clone(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                (
+                    3,
+                    "1",
+                    "河湖长制",
+                    "（1）开展巡河",
+                    "县水利局",
+                    units(&["各乡镇（街道）", "县生态环境分局"])
+                ),
+                (4, "1", "河湖长制", "（2）清理河道", "县水利局", Vec::new()),
+                (
+                    5,
+                    "2",
+                    "完成森林防火演练",
+                    "完成森林防火演练",
+                    "县林业局",
+                    Vec::new()
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn co_units_split_on_separators_but_not_inside_brackets() {
+        assert_eq!(
+            split_units(
+                " 县教育局（县体育局、县语委办）、县财政局;县财政局 ／县卫生健康委员会(县中医院,县人民医院)"
+            ),
+            units(&[
+                "县教育局（县体育局、县语委办）",
+                "县财政局",
+                "县卫生健康委员会(县中医院,县人民医院)"
+            ])
+        );
+        assert!(split_units(" 、，").is_empty());
+    }
+
+    #[test]
+    fn a_file_without_data_rows_or_any_header_says_so() {
+        for (name, bytes) in [
+            ("tasks.csv", &b""[..]),
+            ("tasks.csv", "具体措施,牵头单位,完成时限\n,,\n\n".as_bytes()),
+            (
+                "tasks.csv",
+                "具体措施,牵头单位,完成时限\n一、经济发展,,\n".as_bytes(),
+            ),
+        ] {
+            let problem = only_problem(read_task_table(name, bytes));
+            assert_eq!(problem.reason, "没有任何任务数据", "{name} {bytes:?}");
+        }
+        let problem = only_problem(read_task_table(
+            "tasks.csv",
+            "云溪县任务表\n重点任务,责任单位\n项目,县财政局\n".as_bytes(),
+        ));
+        assert!(problem.reason.contains("“牵头单位”"), "{}", problem.reason);
+        assert!(problem.reason.contains("“完成时限”"), "{}", problem.reason);
+        assert!(
+            problem
+                .reason
+                .contains("文件中找到的列：重点任务、责任单位"),
+            "{}",
+            problem.reason
+        );
+        assert!(problem.reason.contains("前15行内"), "{}", problem.reason);
+    }
+
+    #[test]
+    fn headings_are_told_from_numbered_measures() {
+        assert!(is_top_heading("一、推动经济高质量发展"));
+        assert!(is_top_heading("十二．其他"));
+        assert!(is_top_heading("第三部分 民生"));
+        assert!(!is_top_heading("第一季度"));
+        assert!(!is_top_heading("一季度完成"));
+        assert!(is_sub_heading("（一）项目建设"));
+        assert!(is_sub_heading("(二)营商环境"));
+        assert!(!is_sub_heading("（1）完成年度目标"));
+        assert!(is_plain_number("12"));
+        assert!(is_plain_number("3、"));
+        assert!(!is_plain_number("1、民生"));
+    }
 }

@@ -12,6 +12,7 @@ pub mod demo;
 pub mod error;
 pub mod generate;
 pub mod sessions;
+pub mod supervision;
 pub mod units;
 pub mod users;
 

@@ -16,6 +16,7 @@ pub mod org;
 pub mod people;
 pub mod settings;
 pub mod shell;
+pub mod supervision;
 pub mod util;
 
 use axum::Router;
@@ -70,6 +71,7 @@ pub fn app(state: AppState) -> Router {
         .merge(audit::router())
         .merge(settings::router())
         .merge(account::router())
+        .merge(supervision::router())
         .nest("/api/v1", api::router())
         .route("/static/app.css", get(app_css))
         .route("/static/app.js", get(app_js))

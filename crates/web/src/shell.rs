@@ -38,7 +38,14 @@ impl Shell {
         title: &str,
         active: &str,
     ) -> Result<Shell, WebError> {
-        let mut nav = vec![("/", "首页"), ("/units", "组织机构")];
+        let mut nav = vec![("/", "首页")];
+        if viewer.can(Capability::SeeAllItems) {
+            nav.push(("/supervision", "督查督办"));
+        }
+        if viewer.can(Capability::ActForUnit) {
+            nav.push(("/supervision/mine", "本单位督办"));
+        }
+        nav.push(("/units", "组织机构"));
         if viewer.can(Capability::ListUsers) {
             nav.push(("/users", "用户管理"));
         }
@@ -103,6 +110,9 @@ fn notice_text(code: &str) -> String {
         "password_changed" => "密码已修改",
         "signed_out_elsewhere" => "已退出其他所有登录",
         "token_created" => "接口令牌已创建",
+        "items_imported" => "任务分解表已导入，事项已交办到各单位",
+        "item_changed" => "操作已完成",
+        "progress_reported" => "进展已报送",
         _ => "",
     }
     .to_owned()

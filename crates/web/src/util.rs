@@ -20,6 +20,28 @@ pub fn url_encode(text: &str) -> String {
     out
 }
 
+/// Decodes a percent-encoded form value (`+` already turned into spaces by the caller).
+pub fn url_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b == b'%'
+            && let Some(hex) = bytes.get(i + 1..i + 3)
+            && let Ok(hex) = std::str::from_utf8(hex)
+            && let Ok(value) = u8::from_str_radix(hex, 16)
+        {
+            out.push(value);
+            i += 3;
+            continue;
+        }
+        out.push(b);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// A cookie's value from the request, if present.
 pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
@@ -32,9 +54,26 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|(_, v)| v.to_owned())
 }
 
+/// Unix milliseconds, by value or through references (templates hand over `&&i64`).
+pub trait Millis {
+    fn millis(&self) -> i64;
+}
+
+impl Millis for i64 {
+    fn millis(&self) -> i64 {
+        *self
+    }
+}
+
+impl<T: Millis + ?Sized> Millis for &T {
+    fn millis(&self) -> i64 {
+        (**self).millis()
+    }
+}
+
 /// Unix milliseconds as Beijing time, `2026-11-25 14:03`.
-pub fn beijing_time(ms: i64) -> String {
-    let Ok(ts) = jiff::Timestamp::from_millisecond(ms) else {
+pub fn beijing_time(ms: impl Millis) -> String {
+    let Ok(ts) = jiff::Timestamp::from_millisecond(ms.millis()) else {
         return String::new();
     };
     match jiff::tz::TimeZone::get("Asia/Shanghai") {

@@ -2,6 +2,14 @@
 //! (../shared/checks/cli-contract checks them).
 
 use crate::settings::{FlagOverrides, load};
+
+/// Prints a line to stdout, ignoring a closed pipe (`zhongshu user list | head` must not panic).
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -83,6 +91,52 @@ enum Command {
     GenData {
         #[arg(long)]
         scale: String,
+    },
+    /// 完成时限
+    Deadline {
+        #[command(subcommand)]
+        command: DeadlineCommand,
+    },
+    /// 导入督办事项（任务分解表）
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
+    /// 导出督办事项台账
+    Export {
+        #[command(subcommand)]
+        command: ExportCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum DeadlineCommand {
+    /// 解析完成时限文字，输出一行 JSON
+    Parse {
+        #[arg(long)]
+        year: i16,
+        text: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// 导入任务分解表（全部校验通过才写入）
+    Items {
+        #[arg(long)]
+        year: i16,
+        file: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum ExportCommand {
+    /// 导出某年台账为 Excel
+    Items {
+        #[arg(long)]
+        year: i64,
+        #[arg(long)]
+        out: PathBuf,
     },
 }
 
@@ -210,7 +264,7 @@ pub async fn run() -> Outcome {
         Command::Migrate => {
             let store = settings.open_store().await?;
             store.close().await;
-            println!("数据库迁移完成");
+            out!("数据库迁移完成");
             Ok(ExitCode::SUCCESS)
         }
         Command::Init { region } => init(&settings, &console, &region).await,
@@ -242,7 +296,7 @@ pub async fn run() -> Outcome {
             let admin = sys_admin(&console)?;
             let count = store.import_units(admin, checked).await;
             store.close().await;
-            println!("已导入 {} 个单位", count?);
+            out!("已导入 {} 个单位", count?);
             Ok(ExitCode::SUCCESS)
         }
         Command::Token {
@@ -257,8 +311,8 @@ pub async fn run() -> Outcome {
                 .create_token(sys_admin(&console)?, user.id, &name)
                 .await?;
             store.close().await;
-            println!("已为 {} 创建接口令牌（只显示这一次）：", user.username);
-            println!("{token}");
+            out!("已为 {} 创建接口令牌（只显示这一次）：", user.username);
+            out!("{token}");
             Ok(ExitCode::SUCCESS)
         }
         Command::Calendar { command } => calendar(&settings, command).await,
@@ -276,20 +330,37 @@ pub async fn run() -> Outcome {
             store.close().await;
             match outcome? {
                 Verification::Intact { events } => {
-                    println!("审计链完整：共 {events} 条记录");
+                    out!("审计链完整：共 {events} 条记录");
                     Ok(ExitCode::SUCCESS)
                 }
                 Verification::Broken {
                     first_bad_id,
                     reason,
                 } => {
-                    println!("审计链被破坏：{reason}");
-                    println!("{first_bad_id}");
+                    out!("审计链被破坏：{reason}");
+                    out!("{first_bad_id}");
                     Ok(ExitCode::from(3))
                 }
             }
         }
         Command::GenData { scale } => gen_data(&settings, &console, &scale).await,
+        Command::Deadline {
+            command: DeadlineCommand::Parse { year, text },
+        } => {
+            let store = settings.open_store().await?;
+            let calendar = store.work_calendar().await;
+            store.close().await;
+            let deadline = zhongshu_domain::deadline::parse_deadline(&text, year, &calendar?)
+                .map_err(|e| CliError::input(e.message))?;
+            out!("{}", deadline.to_json_line());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Import {
+            command: ImportCommand::Items { year, file },
+        } => import_items(&settings, &console, year, &file).await,
+        Command::Export {
+            command: ExportCommand::Items { year, out },
+        } => export_items(&settings, &console, year, &out).await,
     }
 }
 
@@ -328,10 +399,10 @@ async fn load_demo(
 ) -> Outcome {
     match store.load_demo(sys_admin(console)?, password).await? {
         DemoOutcome::AlreadyLoaded { region } => {
-            println!("数据库中已有地区“{region}”，未载入演示数据（演示数据只载入空库）");
+            out!("数据库中已有地区“{region}”，未载入演示数据（演示数据只载入空库）");
         }
         DemoOutcome::Loaded { units, users } => {
-            println!(
+            out!(
                 "已载入演示县“{}”：{units} 个单位，{users} 个账号",
                 demo_data::REGION_NAME
             );
@@ -342,7 +413,7 @@ async fn load_demo(
 }
 
 fn print_demo_accounts(password: &str, settings: &Settings) {
-    println!(
+    out!(
         "演示账号（密码均为：{password}{}）：",
         if settings.demo_password.is_empty() {
             "，随机生成；可用 ZHONGSHU_DEMO_PASSWORD 指定"
@@ -357,14 +428,14 @@ fn print_demo_accounts(password: &str, settings: &Settings) {
             .filter_map(|r| Role::from_code(r))
             .map(Role::label)
             .collect();
-        println!(
+        out!(
             "  {:<12} {}（{}）",
             p.username,
             p.display_name,
             roles.join("、")
         );
     }
-    println!("  每个单位另有联络员 <代码>_lly 和负责人 <代码>_fzr，如 czj_lly（县财政局联络员）");
+    out!("  每个单位另有联络员 <代码>_lly 和负责人 <代码>_fzr，如 czj_lly（县财政局联络员）");
 }
 
 async fn serve(settings: Settings, demo: bool) -> Outcome {
@@ -376,7 +447,7 @@ async fn serve(settings: Settings, demo: bool) -> Outcome {
             let password = demo_password(&settings)?;
             load_demo(&store, &console, &password, &settings).await?;
         } else {
-            println!("数据库中已有数据，跳过载入演示县");
+            out!("数据库中已有数据，跳过载入演示县");
         }
     }
     let listener = tokio::net::TcpListener::bind(&settings.listen)
@@ -385,7 +456,7 @@ async fn serve(settings: Settings, demo: bool) -> Outcome {
     let addr = listener
         .local_addr()
         .map_err(|e| CliError::internal(e.to_string()))?;
-    println!(
+    out!(
         "中枢已启动：http://{addr}  （数据库：{}，用时 {} 毫秒）",
         settings.database_url(),
         started.elapsed().as_millis()
@@ -417,7 +488,7 @@ async fn init(settings: &Settings, console: &Viewer, region: &str) -> Outcome {
             },
         )
         .await?;
-    println!(
+    out!(
         "已初始化地区“{}”。三名分立的管理员（一次性密码，首次登录须修改）：",
         created.name
     );
@@ -446,7 +517,7 @@ async fn init(settings: &Settings, console: &Viewer, region: &str) -> Outcome {
                 &settings.password_policy(),
             )
             .await?;
-        println!("  {username:<11} {name}  密码：{password}");
+        out!("  {username:<11} {name}  密码：{password}");
     }
     store.close().await;
     Ok(ExitCode::SUCCESS)
@@ -492,7 +563,7 @@ async fn user(settings: &Settings, console: &Viewer, command: UserCommand) -> Ou
                     &settings.password_policy(),
                 )
                 .await?;
-            println!(
+            out!(
                 "已新增用户 {}（编号 {id}），首次登录须修改密码",
                 add.username.trim()
             );
@@ -502,18 +573,18 @@ async fn user(settings: &Settings, console: &Viewer, command: UserCommand) -> Ou
             let users = store
                 .list_users(lister, &UserFilter::default(), 1_000_000)
                 .await?;
-            println!("用户名\t单位\t角色");
+            out!("用户名\t单位\t角色");
             for u in users {
                 let roles: Vec<&str> = u.roles.iter().map(|r| r.code()).collect();
-                println!("{}\t{}\t{}", u.username, u.unit_name, roles.join(","));
+                out!("{}\t{}\t{}", u.username, u.unit_name, roles.join(","));
             }
             Ok(ExitCode::SUCCESS)
         }
         UserCommand::ResetPassword { username } => {
             let user = store.find_user(lister, &username).await?;
             let password = store.reset_password(sys_admin(console)?, user.id).await?;
-            println!("已重置 {} 的密码（首次登录须修改）：", user.username);
-            println!("{password}");
+            out!("已重置 {} 的密码（首次登录须修改）：", user.username);
+            out!("{password}");
             Ok(ExitCode::SUCCESS)
         }
     };
@@ -539,21 +610,21 @@ async fn calendar(settings: &Settings, command: CalendarCommand) -> Outcome {
             let date = parse_date(&date)?;
             let calendar = store_calendar(settings.open_store().await?).await?;
             warn_missing(&calendar, date);
-            println!("{}", calendar.is_workday(date));
+            out!("{}", calendar.is_workday(date));
         }
         CalendarCommand::AddWorkdays { date, n } => {
             let date = parse_date(&date)?;
             let calendar = store_calendar(settings.open_store().await?).await?;
             let result = calendar.add_workdays(date, n);
             warn_missing(&calendar, result);
-            println!("{result}");
+            out!("{result}");
         }
         CalendarCommand::CountWorkdays { start, end } => {
             let start = parse_date(&start)?;
             let end = parse_date(&end)?;
             let calendar = store_calendar(settings.open_store().await?).await?;
             warn_missing(&calendar, end);
-            println!("{}", calendar.count_workdays(start, end));
+            out!("{}", calendar.count_workdays(start, end));
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -570,7 +641,7 @@ async fn backup(settings: &Settings, file: &std::path::Path) -> Outcome {
     let outcome = store.backup_to(file).await;
     store.close().await;
     outcome?;
-    println!("已备份到 {}", file.display());
+    out!("已备份到 {}", file.display());
     Ok(ExitCode::SUCCESS)
 }
 
@@ -599,6 +670,75 @@ async fn gen_data(settings: &Settings, console: &Viewer, scale: &str) -> Outcome
     bar.finish();
     store.close().await;
     let (units, users) = outcome?;
-    println!("已生成 {units} 个单位、{users} 个账号（密码均为 {password}）");
+    out!("已生成 {units} 个单位、{users} 个账号（密码均为 {password}）");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn import_items(
+    settings: &Settings,
+    console: &Viewer,
+    year: i16,
+    file: &std::path::Path,
+) -> Outcome {
+    if !(2000..=2100).contains(&year) {
+        return Err(CliError::input(format!("台账年度“{year}”不正确")));
+    }
+    let bytes = std::fs::read(file)
+        .map_err(|e| CliError::input(format!("无法读取 {}：{e}", file.display())))?;
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let rows = zhongshu_office::tasks::read_task_table(&name, &bytes)
+        .map_err(|problems| CliError::input(join(problems.iter().map(ToString::to_string))))?;
+    let store = settings.open_store().await?;
+    let sup = console
+        .as_supervisor()
+        .map_err(|e| CliError::internal(e.to_string()))?;
+    let outcome = store.import_items(sup, year, &rows).await;
+    store.close().await;
+    let summary = outcome?;
+    out!(
+        "已导入{year}年台账：{} 个事项（{} 项重点任务）{}",
+        summary.items,
+        summary.groups,
+        if summary.ledger_opened {
+            "，并已建账"
+        } else {
+            ""
+        }
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn export_items(
+    settings: &Settings,
+    console: &Viewer,
+    year: i64,
+    out: &std::path::Path,
+) -> Outcome {
+    let store = settings.open_store().await?;
+    let rows = store
+        .list_items(
+            console,
+            &zhongshu_store::supervision::ItemFilter {
+                year: Some(year),
+                ..Default::default()
+            },
+            zhongshu_web::util::beijing_today(),
+            settings.signals.yellow_workdays,
+            1_000_000,
+        )
+        .await;
+    store.close().await;
+    let rows = rows?;
+    let bytes = zhongshu_office::export::write_items_xlsx(
+        &format!("{year}年督查督办事项台账"),
+        &zhongshu_web::supervision::export_rows(&rows),
+    )
+    .map_err(CliError::internal)?;
+    std::fs::write(out, bytes)
+        .map_err(|e| CliError::input(format!("无法写入 {}：{e}", out.display())))?;
+    out!("已导出 {} 个事项到 {}", rows.len(), out.display());
     Ok(ExitCode::SUCCESS)
 }

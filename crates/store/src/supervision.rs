@@ -1,0 +1,1082 @@
+//! Supervision (督查督办) in the database: the year's ledger, importing a 任务分解表 all or
+//! nothing, the item list with signals, an item with its units, reports and history, the moves
+//! of its lifecycle, and progress reports.
+//!
+//! Visibility is decided here: the supervision office and leaders see the whole ledger; a unit's
+//! liaison and head see only items their unit leads or co-owns; everyone else sees none.
+
+use crate::error::{Error, Result};
+use crate::{Store, db::now_ms};
+use jiff::civil::Date;
+use serde_json::json;
+use sqlx::Row;
+use std::collections::{HashMap, HashSet};
+use zhongshu_domain::access::{Capability, Supervisor, Viewer};
+use zhongshu_domain::audit::AuditCode;
+use zhongshu_domain::calendar::WorkCalendar;
+use zhongshu_domain::deadline::{Deadline, parse_deadline};
+use zhongshu_domain::ids::UnitId;
+use zhongshu_domain::org::RowProblem;
+use zhongshu_domain::supervision::{
+    Action, ItemState, Signal, Standing, TaskRow, signal, transition,
+};
+
+/// An item as lists show it.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct ItemRow {
+    pub id: i64,
+    pub ledger_year: i64,
+    pub parent_id: Option<i64>,
+    pub parent_title: String,
+    pub seq: String,
+    pub category: String,
+    pub title: String,
+    pub lead_unit_id: Option<i64>,
+    pub lead_unit: String,
+    pub co_units: Vec<String>,
+    pub leader: String,
+    pub person: String,
+    pub deadline_text: String,
+    pub due_date: Option<String>,
+    pub cadence: Option<String>,
+    pub state: ItemState,
+    pub signal: Signal,
+    pub note: String,
+    pub version: i64,
+    /// Latest progress report's "done" text.
+    pub latest_progress: String,
+    pub last_report_at: Option<i64>,
+}
+
+/// Filters of the ledger list; all optional.
+#[derive(Clone, Debug, Default)]
+pub struct ItemFilter {
+    pub year: Option<i64>,
+    pub state: Option<ItemState>,
+    pub unit_id: Option<UnitId>,
+    /// Part of the title or the 重点任务.
+    pub query: Option<String>,
+    /// Only items past their due date and still open.
+    pub overdue_on: Option<Date>,
+}
+
+/// What an import wrote.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImportSummary {
+    pub items: usize,
+    pub groups: usize,
+    pub ledger_opened: bool,
+}
+
+/// One unit's part in an item.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct ItemUnit {
+    pub unit_id: i64,
+    pub unit_name: String,
+    pub lead: bool,
+    pub acknowledged_at: Option<i64>,
+    pub last_report_at: Option<i64>,
+}
+
+/// A progress report.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct ProgressReport {
+    pub id: i64,
+    pub unit_name: String,
+    pub author_name: String,
+    pub reported_at: i64,
+    pub done: String,
+    pub problems: String,
+    pub coordination: String,
+    pub next_steps: String,
+    pub percent: Option<i64>,
+}
+
+/// One step of an item's history.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct HistoryEntry {
+    pub action: String,
+    pub actor_name: String,
+    pub from_state: Option<String>,
+    pub to_state: Option<String>,
+    pub note: String,
+    pub at: i64,
+}
+
+/// An item with everything its page shows.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct ItemDetail {
+    pub item: ItemRow,
+    pub units: Vec<ItemUnit>,
+    pub reports: Vec<ProgressReport>,
+    pub history: Vec<HistoryEntry>,
+    pub milestones: Vec<String>,
+}
+
+/// A progress report as a unit writes it.
+#[derive(Clone, Debug, Default)]
+pub struct NewReport {
+    pub done: String,
+    pub problems: String,
+    pub coordination: String,
+    pub next_steps: String,
+    pub percent: Option<i64>,
+}
+
+/// Who may see which items.
+enum Scope {
+    All,
+    Unit(UnitId),
+    Nothing,
+}
+
+fn scope(viewer: &Viewer) -> Scope {
+    if viewer.can(Capability::SeeAllItems) {
+        Scope::All
+    } else if viewer.can(Capability::ActForUnit) {
+        viewer.unit_id.map_or(Scope::Nothing, Scope::Unit)
+    } else {
+        Scope::Nothing
+    }
+}
+
+fn normalise(text: &str) -> String {
+    text.split_whitespace().collect::<String>()
+}
+
+struct CheckedRow<'a> {
+    row: &'a TaskRow,
+    lead: UnitId,
+    co: Vec<UnitId>,
+    deadline: Deadline,
+    dedup: String,
+}
+
+impl Store {
+    /// Parses and checks every row, then writes them all in one transaction, opening the
+    /// year's ledger (建账) if it is not open. Every problem is reported by row and column.
+    pub async fn import_items(
+        &self,
+        sup: Supervisor<'_>,
+        year: i16,
+        rows: &[TaskRow],
+    ) -> Result<ImportSummary> {
+        let calendar = self.work_calendar().await?;
+        let units = self.unit_names().await?;
+        let existing: HashSet<String> = sqlx::query(
+            "SELECT dedup_key FROM items WHERE ledger_year = $1 AND dedup_key IS NOT NULL",
+        )
+        .bind(i64::from(year))
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .filter_map(|r| r.try_get::<String, _>("dedup_key").ok())
+        .collect();
+        let (checked, problems) = check_rows(rows, year, &calendar, &units, &existing);
+        if !problems.is_empty() {
+            return Err(Error::Rows(problems));
+        }
+        let now = now_ms();
+        let mut w = self.write().await?;
+        let opened = sqlx::query(
+            "INSERT INTO ledgers (year, opened_at, opened_by) VALUES ($1, $2, $3) \
+             ON CONFLICT (year) DO NOTHING",
+        )
+        .bind(i64::from(year))
+        .bind(now)
+        .bind(&sup.viewer().username)
+        .execute(&mut *w.tx)
+        .await?
+        .rows_affected()
+            > 0;
+        let mut groups: HashMap<(String, String, String), i64> = HashMap::new();
+        let mut group_count = 0usize;
+        for c in &checked {
+            let key = (
+                c.row.category.clone(),
+                c.row.seq.clone(),
+                c.row.task.clone(),
+            );
+            let parent = if c.row.task.trim().is_empty() {
+                None
+            } else if let Some(id) = groups.get(&key) {
+                Some(*id)
+            } else {
+                let id: i64 = sqlx::query(
+                    "INSERT INTO items (ledger_year, is_group, seq, category, title, state, \
+                     created_at, updated_at) VALUES ($1, 1, $2, $3, $4, 'assigned', $5, $5) \
+                     RETURNING id",
+                )
+                .bind(i64::from(year))
+                .bind(&c.row.seq)
+                .bind(&c.row.category)
+                .bind(c.row.task.trim())
+                .bind(now)
+                .fetch_one(&mut *w.tx)
+                .await?
+                .try_get("id")?;
+                groups.insert(key, id);
+                group_count += 1;
+                Some(id)
+            };
+            let (kind, due, milestones, cadence, working_days) = deadline_columns(&c.deadline);
+            let id: i64 = sqlx::query(
+                "INSERT INTO items (ledger_year, parent_id, seq, category, title, lead_unit_id, \
+                 leader_text, person_text, deadline_text, deadline_kind, due_date, milestones, \
+                 cadence, working_days, note, state, assigned_at, dedup_key, created_at, \
+                 updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
+                 $15, 'assigned', $16, $17, $16, $16) RETURNING id",
+            )
+            .bind(i64::from(year))
+            .bind(parent)
+            .bind(&c.row.seq)
+            .bind(&c.row.category)
+            .bind(c.row.measure.trim())
+            .bind(c.lead.get())
+            .bind(c.row.leader.trim())
+            .bind(c.row.person.trim())
+            .bind(c.row.deadline.trim())
+            .bind(kind)
+            .bind(due)
+            .bind(milestones)
+            .bind(cadence)
+            .bind(working_days)
+            .bind(c.row.note.trim())
+            .bind(now)
+            .bind(&c.dedup)
+            .fetch_one(&mut *w.tx)
+            .await?
+            .try_get("id")?;
+            sqlx::query("INSERT INTO item_units (item_id, unit_id, role) VALUES ($1, $2, 'lead')")
+                .bind(id)
+                .bind(c.lead.get())
+                .execute(&mut *w.tx)
+                .await?;
+            for co in &c.co {
+                sqlx::query(
+                    "INSERT INTO item_units (item_id, unit_id, role) VALUES ($1, $2, 'co') \
+                     ON CONFLICT DO NOTHING",
+                )
+                .bind(id)
+                .bind(co.get())
+                .execute(&mut *w.tx)
+                .await?;
+            }
+            history(
+                &mut w.tx,
+                id,
+                "导入交办",
+                &sup.viewer().username,
+                None,
+                None,
+                Some(ItemState::Assigned),
+                "",
+            )
+            .await?;
+        }
+        w.audit(
+            sup.viewer(),
+            AuditCode::ItemsImported,
+            &format!("ledger:{year}"),
+            None,
+            Some(json!({ "items": checked.len(), "groups": group_count, "ledger_opened": opened })),
+        )
+        .await?;
+        w.commit().await?;
+        Ok(ImportSummary {
+            items: checked.len(),
+            groups: group_count,
+            ledger_opened: opened,
+        })
+    }
+
+    async fn unit_names(&self) -> Result<Vec<(UnitId, String)>> {
+        let rows = sqlx::query("SELECT id, name FROM units WHERE status = 'active' ORDER BY id")
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter()
+            .map(|r| Ok((UnitId::from_db(r.try_get("id")?), r.try_get("name")?)))
+            .collect()
+    }
+
+    /// The ledger list: items (not the 重点任务 groups) the viewer may see, in 序号 order, with
+    /// signals computed for `today`.
+    pub async fn list_items(
+        &self,
+        viewer: &Viewer,
+        filter: &ItemFilter,
+        today: Date,
+        yellow_days: u32,
+        limit: i64,
+    ) -> Result<Vec<ItemRow>> {
+        let (where_sql, binds) = match item_where(viewer, filter) {
+            Some(w) => w,
+            None => return Ok(Vec::new()),
+        };
+        let sql = format!(
+            "SELECT i.id, i.ledger_year, i.parent_id, COALESCE(p.title, '') AS parent_title, \
+             i.seq, i.category, i.title, i.lead_unit_id, COALESCE(u.name, '') AS lead_unit, \
+             i.leader_text, i.person_text, i.deadline_text, i.due_date, i.cadence, i.state, \
+             i.note, i.version FROM items i LEFT JOIN items p ON p.id = i.parent_id \
+             LEFT JOIN units u ON u.id = i.lead_unit_id WHERE i.is_group = 0 {where_sql} \
+             ORDER BY i.ledger_year DESC, i.id LIMIT {}",
+            limit.clamp(1, 100_000)
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for b in binds {
+            q = match b {
+                Bind::I(v) => q.bind(v),
+                Bind::S(v) => q.bind(v),
+            };
+        }
+        let rows = q.fetch_all(self.pool()).await?;
+        let calendar = self.work_calendar().await?;
+        let ids: Vec<i64> = rows
+            .iter()
+            .filter_map(|r| r.try_get::<i64, _>("id").ok())
+            .collect();
+        let extras = self.item_extras(&ids).await?;
+        rows.iter()
+            .map(|r| item_from_row(r, &extras, &calendar, today, yellow_days))
+            .collect()
+    }
+
+    /// Co-units, latest progress and last report time for a page of items, in three queries
+    /// rather than three per item.
+    async fn item_extras(&self, ids: &[i64]) -> Result<Extras> {
+        let mut extras = Extras::default();
+        if ids.is_empty() {
+            return Ok(extras);
+        }
+        let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT iu.item_id, un.name, iu.last_report_at, iu.role FROM item_units iu \
+             JOIN units un ON un.id = iu.unit_id WHERE iu.item_id IN ({list}) ORDER BY un.id"
+        )))
+        .fetch_all(self.pool())
+        .await?;
+        for r in &rows {
+            let item: i64 = r.try_get("item_id")?;
+            let role: String = r.try_get("role")?;
+            if role == "co" {
+                extras.co.entry(item).or_default().push(r.try_get("name")?);
+            }
+            let last: Option<i64> = r.try_get("last_report_at")?;
+            let slot = extras.last_report.entry(item).or_default();
+            *slot = (*slot).max(last);
+        }
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT r.item_id, r.done FROM progress_reports r WHERE r.id IN \
+             (SELECT MAX(id) FROM progress_reports WHERE item_id IN ({list}) GROUP BY item_id)"
+        )))
+        .fetch_all(self.pool())
+        .await?;
+        for r in &rows {
+            extras
+                .latest
+                .insert(r.try_get("item_id")?, r.try_get("done")?);
+        }
+        Ok(extras)
+    }
+
+    /// One item with its units, reports and history, if the viewer may see it.
+    pub async fn get_item(
+        &self,
+        viewer: &Viewer,
+        id: i64,
+        today: Date,
+        yellow_days: u32,
+    ) -> Result<ItemDetail> {
+        let filter = ItemFilter::default();
+        let Some((where_sql, binds)) = item_where(viewer, &filter) else {
+            return Err(Error::NotFound("事项"));
+        };
+        let sql = format!(
+            "SELECT i.id, i.ledger_year, i.parent_id, COALESCE(p.title, '') AS parent_title, \
+             i.seq, i.category, i.title, i.lead_unit_id, COALESCE(u.name, '') AS lead_unit, \
+             i.leader_text, i.person_text, i.deadline_text, i.due_date, i.cadence, i.state, \
+             i.note, i.version, i.milestones FROM items i LEFT JOIN items p ON p.id = i.parent_id \
+             LEFT JOIN units u ON u.id = i.lead_unit_id WHERE i.is_group = 0 AND i.id = {id} \
+             {where_sql}"
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for b in binds {
+            q = match b {
+                Bind::I(v) => q.bind(v),
+                Bind::S(v) => q.bind(v),
+            };
+        }
+        let row = q
+            .fetch_optional(self.pool())
+            .await?
+            .ok_or(Error::NotFound("事项"))?;
+        let calendar = self.work_calendar().await?;
+        let extras = self.item_extras(&[id]).await?;
+        let item = item_from_row(&row, &extras, &calendar, today, yellow_days)?;
+        let milestones: String = row.try_get("milestones")?;
+        let units = sqlx::query(
+            "SELECT iu.unit_id, un.name, iu.role, iu.acknowledged_at, iu.last_report_at \
+             FROM item_units iu JOIN units un ON un.id = iu.unit_id WHERE iu.item_id = $1 \
+             ORDER BY iu.role DESC, un.id",
+        )
+        .bind(id)
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(ItemUnit {
+                unit_id: r.try_get("unit_id")?,
+                unit_name: r.try_get("name")?,
+                lead: r.try_get::<String, _>("role")? == "lead",
+                acknowledged_at: r.try_get("acknowledged_at")?,
+                last_report_at: r.try_get("last_report_at")?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+        let reports = sqlx::query(
+            "SELECT r.id, un.name AS unit_name, r.author_name, r.reported_at, r.done, r.problems, \
+             r.coordination, r.next_steps, r.percent FROM progress_reports r \
+             JOIN units un ON un.id = r.unit_id WHERE r.item_id = $1 ORDER BY r.id DESC",
+        )
+        .bind(id)
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(ProgressReport {
+                id: r.try_get("id")?,
+                unit_name: r.try_get("unit_name")?,
+                author_name: r.try_get("author_name")?,
+                reported_at: r.try_get("reported_at")?,
+                done: r.try_get("done")?,
+                problems: r.try_get("problems")?,
+                coordination: r.try_get("coordination")?,
+                next_steps: r.try_get("next_steps")?,
+                percent: r.try_get("percent")?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+        let history = sqlx::query(
+            "SELECT action, actor_name, from_state, to_state, note, at FROM item_history \
+             WHERE item_id = $1 ORDER BY id DESC",
+        )
+        .bind(id)
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(HistoryEntry {
+                action: r.try_get("action")?,
+                actor_name: r.try_get("actor_name")?,
+                from_state: r.try_get("from_state")?,
+                to_state: r.try_get("to_state")?,
+                note: r.try_get("note")?,
+                at: r.try_get("at")?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+        Ok(ItemDetail {
+            item,
+            units,
+            reports,
+            history,
+            milestones: milestones
+                .split(',')
+                .filter(|m| !m.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        })
+    }
+
+    /// How the viewer stands to an item: supervisor, leader, lead unit, co-unit or other.
+    async fn standing(&self, viewer: &Viewer, item: i64) -> Result<(Standing, Option<UnitId>)> {
+        if viewer.can(Capability::Supervise) {
+            return Ok((Standing::Supervisor, None));
+        }
+        if viewer.can(Capability::Instruct) {
+            return Ok((Standing::Leader, None));
+        }
+        if viewer.can(Capability::ActForUnit)
+            && let Some(unit) = viewer.unit_id
+        {
+            let row =
+                sqlx::query("SELECT role FROM item_units WHERE item_id = $1 AND unit_id = $2")
+                    .bind(item)
+                    .bind(unit.get())
+                    .fetch_optional(self.pool())
+                    .await?;
+            if let Some(row) = row {
+                let role: String = row.try_get("role")?;
+                let standing = if role == "lead" {
+                    Standing::LeadUnit
+                } else {
+                    Standing::CoUnit
+                };
+                return Ok((standing, Some(unit)));
+            }
+        }
+        Ok((Standing::Other, None))
+    }
+
+    /// Takes one step of the lifecycle (anything but a progress report), refusing it when the
+    /// state machine does, and refusing a stale copy: two people acting at once, one wins and
+    /// the other is told it changed (已被他人修改).
+    pub async fn act_on_item(
+        &self,
+        viewer: &Viewer,
+        id: i64,
+        action: Action,
+        version: i64,
+        note: &str,
+    ) -> Result<ItemState> {
+        let (standing, unit) = self.standing(viewer, id).await?;
+        let mut w = self.write().await?;
+        let row = sqlx::query("SELECT state, version FROM items WHERE id = $1 AND is_group = 0")
+            .bind(id)
+            .fetch_optional(&mut *w.tx)
+            .await?
+            .ok_or(Error::NotFound("事项"))?;
+        if standing == Standing::Other {
+            return Err(Error::NotFound("事项"));
+        }
+        let current: String = row.try_get("state")?;
+        let current = ItemState::from_code(&current).unwrap_or(ItemState::Registered);
+        if row.try_get::<i64, _>("version")? != version {
+            return Err(Error::StaleVersion);
+        }
+        let next = transition(current, action, standing)
+            .map_err(|refused| Error::invalid("action", refused.0))?;
+        if matches!(action, Action::SendBack | Action::Dispute | Action::Cancel)
+            && note.trim().is_empty()
+        {
+            return Err(Error::invalid("note", "请写明理由"));
+        }
+        let now = now_ms();
+        let closed_at = (next == ItemState::Closed).then_some(now);
+        let changed = sqlx::query(
+            "UPDATE items SET state = $1, version = version + 1, updated_at = $2, \
+             closed_at = COALESCE($3, closed_at) WHERE id = $4 AND version = $5",
+        )
+        .bind(next.code())
+        .bind(now)
+        .bind(closed_at)
+        .bind(id)
+        .bind(version)
+        .execute(&mut *w.tx)
+        .await?
+        .rows_affected();
+        if changed == 0 {
+            return Err(Error::StaleVersion);
+        }
+        if action == Action::Acknowledge
+            && let Some(unit) = unit
+        {
+            sqlx::query(
+                "UPDATE item_units SET acknowledged_at = COALESCE(acknowledged_at, $1) \
+                 WHERE item_id = $2 AND unit_id = $3",
+            )
+            .bind(now)
+            .bind(id)
+            .bind(unit.get())
+            .execute(&mut *w.tx)
+            .await?;
+        }
+        history(
+            &mut w.tx,
+            id,
+            action.label(),
+            &viewer.display_or_username(),
+            unit,
+            Some(current),
+            Some(next),
+            note.trim(),
+        )
+        .await?;
+        w.audit(
+            viewer,
+            AuditCode::ItemChanged,
+            &format!("item:{id}"),
+            Some(json!({ "state": current.code() })),
+            Some(json!({ "state": next.code(), "action": action.label(), "note": note.trim() })),
+        )
+        .await?;
+        w.commit().await?;
+        Ok(next)
+    }
+
+    /// How the viewer stands to an item, for offering only the actions the rules allow.
+    pub async fn item_standing(&self, viewer: &Viewer, id: i64) -> Result<Standing> {
+        Ok(self.standing(viewer, id).await?.0)
+    }
+
+    /// A unit reports progress on an item it leads or co-owns.
+    pub async fn report_progress(
+        &self,
+        viewer: &Viewer,
+        id: i64,
+        report: &NewReport,
+    ) -> Result<()> {
+        self.report_progress_batch(viewer, &[(id, report.clone())])
+            .await
+    }
+
+    /// Several progress reports from one unit at once (the liaison's one page for all items):
+    /// every report is checked first, then all are written in one transaction.
+    pub async fn report_progress_batch(
+        &self,
+        viewer: &Viewer,
+        reports: &[(i64, NewReport)],
+    ) -> Result<()> {
+        let mut problems = Vec::new();
+        let mut units = Vec::with_capacity(reports.len());
+        for (id, report) in reports {
+            let (standing, unit) = self.standing(viewer, *id).await?;
+            let prefix = if reports.len() > 1 {
+                format!("事项{id}：")
+            } else {
+                String::new()
+            };
+            match unit {
+                None => problems.push(crate::FieldProblem::new(
+                    "item",
+                    format!("{prefix}只能对本单位承办的事项报送进展"),
+                )),
+                Some(unit) => units.push((unit, standing)),
+            }
+            if report.done.trim().is_empty() {
+                problems.push(crate::FieldProblem::new(
+                    "done",
+                    format!("{prefix}请填写已完成的工作"),
+                ));
+            }
+            if let Some(p) = report.percent
+                && !(0..=100).contains(&p)
+            {
+                problems.push(crate::FieldProblem::new(
+                    "percent",
+                    format!("{prefix}完成进度须在0到100之间"),
+                ));
+            }
+        }
+        if !problems.is_empty() {
+            return Err(Error::Invalid(problems));
+        }
+        let mut w = self.write().await?;
+        let now = now_ms();
+        for ((id, report), (unit, standing)) in reports.iter().zip(units) {
+            let id = *id;
+            let row = sqlx::query("SELECT state FROM items WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut *w.tx)
+                .await?
+                .ok_or(Error::NotFound("事项"))?;
+            let current: String = row.try_get("state")?;
+            let current = ItemState::from_code(&current).unwrap_or(ItemState::Registered);
+            let next = transition(current, Action::ReportProgress, standing)
+                .map_err(|refused| Error::invalid("action", refused.0))?;
+            sqlx::query(
+                "INSERT INTO progress_reports (item_id, unit_id, author_id, author_name, \
+                 reported_at, done, problems, coordination, next_steps, percent) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            )
+            .bind(id)
+            .bind(unit.get())
+            .bind(viewer.user_id.map(|u| u.get()))
+            .bind(viewer.display_or_username())
+            .bind(now)
+            .bind(report.done.trim())
+            .bind(report.problems.trim())
+            .bind(report.coordination.trim())
+            .bind(report.next_steps.trim())
+            .bind(report.percent)
+            .execute(&mut *w.tx)
+            .await?;
+            sqlx::query(
+                "UPDATE item_units SET last_report_at = $1, \
+                 acknowledged_at = COALESCE(acknowledged_at, $1) WHERE item_id = $2 AND unit_id = $3",
+            )
+            .bind(now)
+            .bind(id)
+            .bind(unit.get())
+            .execute(&mut *w.tx)
+            .await?;
+            if next != current {
+                sqlx::query(
+                    "UPDATE items SET state = $1, version = version + 1, updated_at = $2 \
+                     WHERE id = $3",
+                )
+                .bind(next.code())
+                .bind(now)
+                .bind(id)
+                .execute(&mut *w.tx)
+                .await?;
+            }
+            history(
+                &mut w.tx,
+                id,
+                Action::ReportProgress.label(),
+                &viewer.display_or_username(),
+                Some(unit),
+                Some(current),
+                Some(next),
+                "",
+            )
+            .await?;
+            w.audit(
+                viewer,
+                AuditCode::ProgressReported,
+                &format!("item:{id}"),
+                None,
+                Some(json!({ "unit_id": unit, "percent": report.percent })),
+            )
+            .await?;
+        }
+        w.commit().await
+    }
+
+    /// Ledger years that exist, newest first.
+    pub async fn ledger_years(&self) -> Result<Vec<i64>> {
+        let rows = sqlx::query("SELECT year FROM ledgers ORDER BY year DESC")
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(|r| Ok(r.try_get("year")?)).collect()
+    }
+}
+
+#[derive(Default)]
+struct Extras {
+    co: HashMap<i64, Vec<String>>,
+    latest: HashMap<i64, String>,
+    last_report: HashMap<i64, Option<i64>>,
+}
+
+enum Bind {
+    I(i64),
+    S(String),
+}
+
+/// The visibility and filter conditions, with their binds; `None` when the viewer sees nothing.
+fn item_where(viewer: &Viewer, filter: &ItemFilter) -> Option<(String, Vec<Bind>)> {
+    let mut sql = String::new();
+    let mut binds = Vec::new();
+    let next = |b: Bind, binds: &mut Vec<Bind>| {
+        binds.push(b);
+        binds.len()
+    };
+    match scope(viewer) {
+        Scope::Nothing => return None,
+        Scope::All => {}
+        Scope::Unit(unit) => {
+            let n = next(Bind::I(unit.get()), &mut binds);
+            sql.push_str(&format!(
+                " AND EXISTS (SELECT 1 FROM item_units v WHERE v.item_id = i.id AND v.unit_id = ${n})"
+            ));
+        }
+    }
+    if let Some(year) = filter.year {
+        let n = next(Bind::I(year), &mut binds);
+        sql.push_str(&format!(" AND i.ledger_year = ${n}"));
+    }
+    if let Some(state) = filter.state {
+        let n = next(Bind::S(state.code().to_owned()), &mut binds);
+        sql.push_str(&format!(" AND i.state = ${n}"));
+    }
+    if let Some(unit) = filter.unit_id {
+        let n = next(Bind::I(unit.get()), &mut binds);
+        sql.push_str(&format!(
+            " AND EXISTS (SELECT 1 FROM item_units f WHERE f.item_id = i.id AND f.unit_id = ${n})"
+        ));
+    }
+    if let Some(q) = filter.query.as_ref().filter(|q| !q.trim().is_empty()) {
+        let n = next(Bind::S(format!("%{}%", q.trim())), &mut binds);
+        sql.push_str(&format!(" AND (i.title LIKE ${n} OR p.title LIKE ${n})"));
+    }
+    if let Some(day) = filter.overdue_on {
+        let n = next(Bind::S(day.to_string()), &mut binds);
+        sql.push_str(&format!(
+            " AND i.due_date < ${n} AND i.state IN ('registered', 'assigned', 'in_progress', 'closure_requested')"
+        ));
+    }
+    Some((sql, binds))
+}
+
+fn item_from_row(
+    r: &sqlx::any::AnyRow,
+    extras: &Extras,
+    calendar: &WorkCalendar,
+    today: Date,
+    yellow_days: u32,
+) -> Result<ItemRow> {
+    let id: i64 = r.try_get("id")?;
+    let state: String = r.try_get("state")?;
+    let state = ItemState::from_code(&state).unwrap_or(ItemState::Registered);
+    let due_date: Option<String> = r.try_get("due_date")?;
+    let cadence: Option<String> = r.try_get("cadence")?;
+    let last_report_at = extras.last_report.get(&id).copied().flatten();
+    let due = due_date.as_deref().and_then(|d| d.parse::<Date>().ok());
+    let last_report = last_report_at.and_then(|ms| {
+        jiff::Timestamp::from_millisecond(ms).ok().map(|t| {
+            t.to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)))
+                .date()
+        })
+    });
+    let next_report = cadence.as_deref().and_then(|c| next_report_date(c, today));
+    Ok(ItemRow {
+        id,
+        ledger_year: r.try_get("ledger_year")?,
+        parent_id: r.try_get("parent_id")?,
+        parent_title: r.try_get("parent_title")?,
+        seq: r.try_get("seq")?,
+        category: r.try_get("category")?,
+        title: r.try_get("title")?,
+        lead_unit_id: r.try_get("lead_unit_id")?,
+        lead_unit: r.try_get("lead_unit")?,
+        co_units: extras.co.get(&id).cloned().unwrap_or_default(),
+        leader: r.try_get("leader_text")?,
+        person: r.try_get("person_text")?,
+        deadline_text: r.try_get("deadline_text")?,
+        signal: signal(
+            state,
+            due,
+            next_report,
+            last_report,
+            today,
+            yellow_days,
+            calendar,
+        ),
+        due_date,
+        cadence,
+        state,
+        note: r.try_get("note")?,
+        version: r.try_get("version")?,
+        latest_progress: extras.latest.get(&id).cloned().unwrap_or_default(),
+        last_report_at,
+    })
+}
+
+/// The most recent report date of a cadence on or before `today` (the one a report is owed
+/// for), for the signal's "stalled" rule.
+fn next_report_date(cadence: &str, today: Date) -> Option<Date> {
+    let (kind, arg) = cadence.split_once(':').unwrap_or((cadence, ""));
+    match kind {
+        "monthly" => {
+            let day: i8 = arg.split(',').next()?.parse().ok()?;
+            let this_month = today.first_of_month();
+            let candidate = this_month
+                .checked_add(
+                    jiff::Span::new().days(i64::from(day.min(this_month.days_in_month())) - 1),
+                )
+                .ok()?;
+            if candidate <= today {
+                Some(candidate)
+            } else {
+                let prev = this_month.checked_sub(jiff::Span::new().months(1)).ok()?;
+                prev.checked_add(
+                    jiff::Span::new().days(i64::from(day.min(prev.days_in_month())) - 1),
+                )
+                .ok()
+            }
+        }
+        _ => None,
+    }
+}
+
+type DeadlineColumns = (
+    &'static str,
+    Option<String>,
+    String,
+    Option<String>,
+    Option<i64>,
+);
+
+fn deadline_columns(deadline: &Deadline) -> DeadlineColumns {
+    let milestones = match deadline {
+        Deadline::Milestones(dates) => dates
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(","),
+        _ => String::new(),
+    };
+    let cadence = match deadline {
+        Deadline::Recurring(c) => Some(c.code()),
+        _ => None,
+    };
+    let working_days = match deadline {
+        Deadline::Relative { working_days } => Some(i64::from(*working_days)),
+        _ => None,
+    };
+    (
+        deadline.kind(),
+        deadline.due().map(|d| d.to_string()),
+        milestones,
+        cadence,
+        working_days,
+    )
+}
+
+/// Checks every row; returns the rows ready to write and every problem found.
+fn check_rows<'a>(
+    rows: &'a [TaskRow],
+    year: i16,
+    calendar: &WorkCalendar,
+    units: &[(UnitId, String)],
+    existing: &HashSet<String>,
+) -> (Vec<CheckedRow<'a>>, Vec<RowProblem>) {
+    let mut problems = Vec::new();
+    let mut checked = Vec::new();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let by_name: HashMap<&str, Vec<UnitId>> =
+        units.iter().fold(HashMap::new(), |mut m, (id, n)| {
+            m.entry(n.as_str()).or_default().push(*id);
+            m
+        });
+    let problem = |row: usize, column: &str, reason: String| RowProblem {
+        row,
+        column: column.to_owned(),
+        reason,
+    };
+    let resolve = |name: &str| -> std::result::Result<UnitId, String> {
+        match by_name.get(name).map(Vec::as_slice) {
+            Some([one]) => Ok(*one),
+            Some(many) if many.len() > 1 => Err(format!("有{}个单位名为“{name}”", many.len())),
+            _ => Err(format!("单位“{name}”不存在{}", suggest(name, units))),
+        }
+    };
+    if rows.is_empty() {
+        problems.push(problem(0, "文件", "没有任何事项".to_owned()));
+    }
+    let year_start = Date::new(year, 1, 1).ok();
+    for r in rows {
+        let mut ok = true;
+        if r.measure.trim().is_empty() {
+            problems.push(problem(r.row, "具体措施", "不能为空".to_owned()));
+            ok = false;
+        }
+        let lead = if r.lead_unit.trim().is_empty() {
+            problems.push(problem(r.row, "牵头单位", "不能为空".to_owned()));
+            None
+        } else {
+            match resolve(r.lead_unit.trim()) {
+                Ok(id) => Some(id),
+                Err(reason) => {
+                    problems.push(problem(r.row, "牵头单位", reason));
+                    None
+                }
+            }
+        };
+        let mut co = Vec::new();
+        for name in &r.co_units {
+            match resolve(name.trim()) {
+                Ok(id) => co.push(id),
+                Err(reason) => {
+                    problems.push(problem(r.row, "责任单位", reason));
+                    ok = false;
+                }
+            }
+        }
+        let deadline = if r.deadline.trim().is_empty() {
+            problems.push(problem(r.row, "完成时限", "不能为空".to_owned()));
+            None
+        } else {
+            match parse_deadline(r.deadline.trim(), year, calendar) {
+                Ok(d) => {
+                    if let (Some(due), Some(start)) = (d.due(), year_start)
+                        && due < start
+                    {
+                        problems.push(problem(
+                            r.row,
+                            "完成时限",
+                            format!("“{}”早于{year}年台账的起始日期", r.deadline.trim()),
+                        ));
+                        None
+                    } else {
+                        Some(d)
+                    }
+                }
+                Err(e) => {
+                    problems.push(problem(r.row, "完成时限", e.message));
+                    None
+                }
+            }
+        };
+        let dedup = format!(
+            "{}|{}|{}",
+            normalise(&r.task),
+            normalise(&r.measure),
+            normalise(&r.lead_unit)
+        );
+        if let Some(first) = seen.get(&dedup) {
+            problems.push(problem(r.row, "具体措施", format!("与第{first}行重复")));
+            ok = false;
+        } else {
+            seen.insert(dedup.clone(), r.row);
+            if existing.contains(&dedup) {
+                problems.push(problem(
+                    r.row,
+                    "具体措施",
+                    "台账中已有同一重点任务、具体措施和牵头单位的事项，不能重复导入".to_owned(),
+                ));
+                ok = false;
+            }
+        }
+        if let (true, Some(lead), Some(deadline)) = (ok, lead, deadline) {
+            co.retain(|c| *c != lead);
+            checked.push(CheckedRow {
+                row: r,
+                lead,
+                co,
+                deadline,
+                dedup,
+            });
+        }
+    }
+    problems.sort_by_key(|p| p.row);
+    (checked, problems)
+}
+
+/// "，您是否要找：…" with up to three close unit names.
+fn suggest(name: &str, units: &[(UnitId, String)]) -> String {
+    let wanted: Vec<char> = name.chars().collect();
+    let mut scored: Vec<(usize, &str)> = units
+        .iter()
+        .map(|(_, n)| (n.chars().filter(|c| wanted.contains(c)).count(), n.as_str()))
+        .filter(|(common, _)| *common * 2 >= wanted.len().max(2))
+        .collect();
+    scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
+    scored.dedup_by(|a, b| a.1 == b.1);
+    let names: Vec<&str> = scored.into_iter().take(3).map(|(_, n)| n).collect();
+    if names.is_empty() {
+        String::new()
+    } else {
+        format!("，您是否要找：{}", names.join("、"))
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn history(
+    conn: &mut sqlx::AnyConnection,
+    item: i64,
+    action: &str,
+    actor: &str,
+    unit: Option<UnitId>,
+    from: Option<ItemState>,
+    to: Option<ItemState>,
+    note: &str,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO item_history (item_id, action, actor_name, unit_id, from_state, to_state, \
+         note, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(item)
+    .bind(action)
+    .bind(actor)
+    .bind(unit.map(UnitId::get))
+    .bind(from.map(|s| s.code()))
+    .bind(to.map(|s| s.code()))
+    .bind(note)
+    .bind(now_ms())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
