@@ -344,7 +344,6 @@ pub struct UnitPage {
     pub form: UnitForm,
     pub errors: FieldErrors,
     pub other_errors: Vec<String>,
-    pub members: usize,
 }
 
 async fn render_unit(
@@ -378,7 +377,6 @@ async fn render_unit(
         .filter(|r| !r.merged && r.id != unit.id)
         .collect();
     let other_errors = errors.other(&["name", "parent_id", "unit_type", "sort_order", "into"]);
-    let members = 0;
     Ok(UnitPage {
         shell: Shell::new(state, &session.viewer, &unit.name, "/units")
             .await?
@@ -391,7 +389,6 @@ async fn render_unit(
         form,
         errors,
         other_errors,
-        members,
         unit,
     })
 }
