@@ -266,7 +266,7 @@ impl Store {
                 &mut w.tx,
                 id,
                 "导入交办",
-                &sup.viewer().username,
+                &sup.viewer().display_or_username(),
                 None,
                 None,
                 Some(ItemState::Assigned),
@@ -538,6 +538,9 @@ impl Store {
             .ok_or(Error::NotFound("事项"))?;
         if standing == Standing::Other {
             return Err(Error::NotFound("事项"));
+        }
+        if action == Action::ReportProgress {
+            return Err(Error::invalid("action", "请通过“报送进展”填写本期进展"));
         }
         let current: String = row.try_get("state")?;
         let current = ItemState::from_code(&current).unwrap_or(ItemState::Registered);

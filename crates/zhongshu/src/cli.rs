@@ -406,6 +406,13 @@ async fn load_demo(
                 "已载入演示县“{}”：{units} 个单位，{users} 个账号",
                 demo_data::REGION_NAME
             );
+            let sup = console
+                .as_supervisor()
+                .map_err(|e| CliError::internal(e.to_string()))?;
+            let year = zhongshu_web::util::beijing_today().year();
+            if let Some(items) = store.load_demo_ledger(sup, year).await? {
+                out!("已载入{year}年督查督办演示台账：{items} 个事项");
+            }
             print_demo_accounts(password, settings);
         }
     }

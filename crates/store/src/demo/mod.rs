@@ -1,6 +1,7 @@
 //! Loads the demo county 明湖县 into an empty database, in one transaction.
 
 pub mod data;
+pub mod ledger;
 
 use crate::error::{Error, Result};
 use crate::units::NewUnit;
@@ -9,7 +10,7 @@ use crate::{Store, db::now_ms};
 use serde_json::json;
 use sqlx::Row;
 use std::collections::HashMap;
-use zhongshu_domain::access::{Role, SysAdmin};
+use zhongshu_domain::access::{Role, Supervisor, SysAdmin, Viewer};
 use zhongshu_domain::audit::AuditCode;
 use zhongshu_domain::ids::{RegionId, UnitId};
 use zhongshu_domain::org::{UnitName, UnitType};
@@ -131,5 +132,55 @@ impl Store {
             units: ids.len(),
             users,
         })
+    }
+
+    /// Loads the demo county's supervision ledger for `year` (once) with a few progress reports,
+    /// through the same import path as an uploaded 任务分解表. Returns the number of items, or
+    /// `None` when that year's ledger exists already.
+    pub async fn load_demo_ledger(&self, sup: Supervisor<'_>, year: i16) -> Result<Option<usize>> {
+        if self.ledger_years().await?.contains(&i64::from(year)) {
+            return Ok(None);
+        }
+        let summary = self.import_items(sup, year, &ledger::rows()).await?;
+        for (measure, username, done, problems, percent) in ledger::REPORTS {
+            let item = sqlx::query(
+                "SELECT id FROM items WHERE ledger_year = $1 AND title = $2 AND is_group = 0",
+            )
+            .bind(i64::from(year))
+            .bind(*measure)
+            .fetch_optional(self.pool())
+            .await?;
+            let user = sqlx::query(
+                "SELECT u.id, u.display_name, u.unit_id, un.name FROM users u \
+                 JOIN units un ON un.id = u.unit_id WHERE u.username = $1",
+            )
+            .bind(*username)
+            .fetch_optional(self.pool())
+            .await?;
+            let (Some(item), Some(user)) = (item, user) else {
+                continue;
+            };
+            let viewer = Viewer::user(
+                zhongshu_domain::ids::UserId::from_db(user.try_get("id")?),
+                (*username).to_owned(),
+                user.try_get("display_name")?,
+                UnitId::from_db(user.try_get("unit_id")?),
+                user.try_get("name")?,
+                vec![Role::Liaison],
+            );
+            self.report_progress(
+                &viewer,
+                item.try_get("id")?,
+                &crate::supervision::NewReport {
+                    done: (*done).to_owned(),
+                    problems: (*problems).to_owned(),
+                    coordination: String::new(),
+                    next_steps: String::new(),
+                    percent: Some(*percent),
+                },
+            )
+            .await?;
+        }
+        Ok(Some(summary.items))
     }
 }
