@@ -199,6 +199,18 @@ impl Store {
         rows.iter().map(unit_from_row).collect()
     }
 
+    /// The sort order that puts a new unit after its siblings.
+    pub async fn next_sort_order(&self, parent: Option<UnitId>) -> Result<i64> {
+        let row = sqlx::query(
+            "SELECT CAST(COALESCE(MAX(sort_order), 0) AS BIGINT) AS n FROM units \
+             WHERE COALESCE(parent_id, 0) = $1",
+        )
+        .bind(parent.map_or(0, UnitId::get))
+        .fetch_one(self.pool())
+        .await?;
+        Ok(row.try_get::<i64, _>("n")? + 1)
+    }
+
     /// Creates a unit under `parent_id` (or directly under the region).
     pub async fn create_unit(&self, admin: SysAdmin<'_>, new: NewUnit) -> Result<UnitId> {
         let region = self.require_region().await?;

@@ -192,8 +192,9 @@ async fn units_page(
     .await
 }
 
-/// The unit form's fields, parsed: name, parent, type, key-reporting flag, sort order.
-type ParsedUnit = (UnitName, Option<UnitId>, UnitType, bool, i64);
+/// The unit form's fields, parsed: name, parent, type, key-reporting flag, sort order (`None`
+/// when left empty: after its siblings).
+type ParsedUnit = (UnitName, Option<UnitId>, UnitType, bool, Option<i64>);
 
 /// Parses the unit form, gathering every field problem.
 fn parse_unit_form(form: &UnitForm) -> Result<ParsedUnit, Vec<zhongshu_store::FieldProblem>> {
@@ -211,11 +212,12 @@ fn parse_unit_form(form: &UnitForm) -> Result<ParsedUnit, Vec<zhongshu_store::Fi
         .or_else(|| UnitType::from_label(&form.unit_type))
         .ok_or_else(|| FieldProblem::new("unit_type", "请选择单位类型"));
     let sort_order = if form.sort_order.trim().is_empty() {
-        Ok(0)
+        Ok(None)
     } else {
         form.sort_order
             .trim()
             .parse::<i64>()
+            .map(Some)
             .map_err(|_| FieldProblem::new("sort_order", "排序号须为整数"))
     };
     let key = form.key_reporting.is_some();
@@ -239,6 +241,10 @@ async fn create_unit(
     let admin = session.sys_admin(&state, "units:create").await?;
     let outcome = match parse_unit_form(&form) {
         Ok((name, parent_id, unit_type, key_reporting, sort_order)) => {
+            let sort_order = match sort_order {
+                Some(n) => n,
+                None => state.store.next_sort_order(parent_id).await?,
+            };
             state
                 .store
                 .create_unit(
@@ -461,6 +467,7 @@ async fn update_unit(
     let version = form.version.trim().parse::<i64>().unwrap_or(0);
     let outcome = match parse_unit_form(&form) {
         Ok((name, _, unit_type, key_reporting, sort_order)) => {
+            let sort_order = sort_order.unwrap_or(0);
             state
                 .store
                 .update_unit(

@@ -11,6 +11,7 @@ mod demo;
 mod import;
 mod migrations;
 mod sessions;
+mod supervision;
 mod units;
 mod users;
 mod writes;

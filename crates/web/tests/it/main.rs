@@ -15,3 +15,4 @@ mod calendar;
 mod org;
 mod people;
 mod permissions;
+mod supervision;

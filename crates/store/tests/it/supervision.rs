@@ -1,0 +1,867 @@
+//! Supervision (督查督办) in the store, on the demo county 明湖县: importing a 任务分解表 all
+//! or nothing, who sees which items, an item's lifecycle, two people acting at once, and
+//! progress reports. The harness checks the audit chain after every test.
+
+use crate::harness::TestDb;
+use jiff::civil::{Date, date};
+use zhongshu_domain::access::Viewer;
+use zhongshu_domain::audit::AuditCode;
+use zhongshu_domain::supervision::{Action, ItemState, TaskRow};
+use zhongshu_store::Error;
+use zhongshu_store::sessions::{SessionState, SignInPolicy};
+use zhongshu_store::supervision::{ImportSummary, ItemDetail, ItemFilter, ItemRow, NewReport};
+
+store_tests!(
+    an_import_writes_every_row_groups_measures_under_their_task_and_opens_the_ledger,
+    an_import_with_bad_rows_is_refused_row_by_row_and_writes_nothing,
+    importing_the_same_rows_again_is_refused_as_duplicates,
+    a_unit_sees_only_the_items_it_leads_or_co_owns,
+    an_item_goes_from_assignment_to_closure_and_every_step_is_in_its_history,
+    two_people_acting_on_one_item_at_once_one_wins_and_the_other_is_told_it_changed,
+    progress_on_another_units_item_is_refused_and_a_bad_batch_writes_nothing,
+);
+
+const DEMO_PASSWORD: &str = "Demo#2026pw";
+const YEAR: i16 = 2026;
+const CATEGORY: &str = "一、推动经济高质量发展";
+/// The day signals are computed for: early in the 2026 ledger, before any deadline below.
+const TODAY: Date = date(2026, 3, 2);
+const YELLOW_DAYS: u32 = 3;
+
+/// One 具体措施 row of a 任务分解表.
+fn task_row(
+    row: usize,
+    seq: &str,
+    task: &str,
+    measure: &str,
+    lead: &str,
+    co: &[&str],
+    deadline: &str,
+) -> TaskRow {
+    TaskRow {
+        row,
+        category: CATEGORY.to_owned(),
+        seq: seq.to_owned(),
+        task: task.to_owned(),
+        measure: measure.to_owned(),
+        lead_unit: lead.to_owned(),
+        co_units: co.iter().map(|&c| c.to_owned()).collect(),
+        leader: "陈国平".to_owned(),
+        person: "张明".to_owned(),
+        deadline: deadline.to_owned(),
+        note: String::new(),
+    }
+}
+
+const FINANCE_1: &str = "（1）一般公共预算收入增长5%";
+const FINANCE_2: &str = "（2）压减一般性支出10%";
+const EDUCATION_1: &str = "（1）新建公办幼儿园2所";
+const EDUCATION_2: &str = "（2）完成义务教育薄弱环节改造";
+
+/// Two 重点任务 with two measures each: 县财政局 leads the first two and co-owns the third;
+/// 县教育局 leads the last two.
+fn ledger_rows() -> Vec<TaskRow> {
+    vec![
+        task_row(
+            4,
+            "1",
+            "财政收支管理",
+            FINANCE_1,
+            "县财政局",
+            &["县税务局"],
+            "6月底前",
+        ),
+        task_row(
+            5,
+            "1",
+            "财政收支管理",
+            FINANCE_2,
+            "县财政局",
+            &["县审计局"],
+            "12月31日前",
+        ),
+        task_row(
+            6,
+            "2",
+            "教育提质扩容",
+            EDUCATION_1,
+            "县教育局",
+            &["县财政局", "县住房和城乡建设局"],
+            "9月底前",
+        ),
+        task_row(
+            7,
+            "2",
+            "教育提质扩容",
+            EDUCATION_2,
+            "县教育局",
+            &[],
+            "10月15日前",
+        ),
+    ]
+}
+
+async fn load_demo(db: &TestDb) {
+    let console = Viewer::console();
+    db.store
+        .load_demo(console.as_sys_admin().unwrap(), DEMO_PASSWORD)
+        .await
+        .expect("load_demo");
+}
+
+/// A demo user as a signed-in session resolves them.
+async fn sign_in(db: &TestDb, username: &str) -> Viewer {
+    let policy = SignInPolicy::default();
+    let session = db
+        .store
+        .sign_in(username, DEMO_PASSWORD, None, None, &policy)
+        .await
+        .unwrap_or_else(|e| panic!("sign_in({username}): {e}"));
+    let Ok(SessionState::Active { viewer, .. }) = db.store.session(&session.token, &policy).await
+    else {
+        panic!("the session of {username} does not resolve");
+    };
+    viewer
+}
+
+/// The demo loaded and the standard ledger imported by the supervision office.
+async fn with_ledger(db: &TestDb) -> ImportSummary {
+    load_demo(db).await;
+    let ducha = sign_in(db, "ducha").await;
+    db.store
+        .import_items(ducha.as_supervisor().unwrap(), YEAR, &ledger_rows())
+        .await
+        .expect("import_items")
+}
+
+async fn list(db: &TestDb, viewer: &Viewer) -> Vec<ItemRow> {
+    db.store
+        .list_items(viewer, &ItemFilter::default(), TODAY, YELLOW_DAYS, 1000)
+        .await
+        .expect("list_items")
+}
+
+async fn titles(db: &TestDb, viewer: &Viewer) -> Vec<String> {
+    let mut titles: Vec<String> = list(db, viewer)
+        .await
+        .into_iter()
+        .map(|r| r.title)
+        .collect();
+    titles.sort();
+    titles
+}
+
+fn sorted(titles: &[&str]) -> Vec<String> {
+    let mut titles: Vec<String> = titles.iter().map(|&t| t.to_owned()).collect();
+    titles.sort();
+    titles
+}
+
+/// The id of the item with this title, as the whole ledger shows it.
+async fn item_id(db: &TestDb, title: &str) -> i64 {
+    list(db, &Viewer::console())
+        .await
+        .into_iter()
+        .find(|r| r.title == title)
+        .unwrap_or_else(|| panic!("no item {title}"))
+        .id
+}
+
+async fn detail(db: &TestDb, viewer: &Viewer, id: i64) -> ItemDetail {
+    db.store
+        .get_item(viewer, id, TODAY, YELLOW_DAYS)
+        .await
+        .unwrap_or_else(|e| panic!("get_item({id}) as {}: {e}", viewer.username))
+}
+
+async fn version(db: &TestDb, id: i64) -> i64 {
+    detail(db, &Viewer::console(), id).await.item.version
+}
+
+/// Takes a step with the item's current version.
+async fn act(
+    db: &TestDb,
+    viewer: &Viewer,
+    id: i64,
+    action: Action,
+    note: &str,
+) -> Result<ItemState, Error> {
+    let version = version(db, id).await;
+    db.store
+        .act_on_item(viewer, id, action, version, note)
+        .await
+}
+
+/// The messages of an `Error::Invalid`; panics on any other outcome.
+#[track_caller]
+fn refusal<T: std::fmt::Debug>(outcome: Result<T, Error>) -> String {
+    match outcome {
+        Err(Error::Invalid(problems)) => problems
+            .iter()
+            .map(|p| format!("{}: {}", p.field, p.message))
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => panic!("expected Error::Invalid, got {other:?}"),
+    }
+}
+
+fn report(done: &str) -> NewReport {
+    NewReport {
+        done: done.to_owned(),
+        problems: "资金到位较慢".to_owned(),
+        coordination: String::new(),
+        next_steps: "加快推进".to_owned(),
+        percent: Some(40),
+    }
+}
+
+async fn events(db: &TestDb, code: AuditCode) -> i64 {
+    db.count(&format!(
+        "SELECT COUNT(*) AS n FROM audit_events WHERE code = {}",
+        code.code()
+    ))
+    .await
+}
+
+async fn item_count(db: &TestDb) -> i64 {
+    db.count("SELECT COUNT(*) AS n FROM items").await
+}
+
+async fn report_count(db: &TestDb) -> i64 {
+    db.count("SELECT COUNT(*) AS n FROM progress_reports").await
+}
+
+async fn an_import_writes_every_row_groups_measures_under_their_task_and_opens_the_ledger(
+    db: &TestDb,
+) {
+    load_demo(db).await;
+    assert!(db.store.ledger_years().await.unwrap().is_empty());
+    let ducha = sign_in(db, "ducha").await;
+    let summary = db
+        .store
+        .import_items(ducha.as_supervisor().unwrap(), YEAR, &ledger_rows())
+        .await
+        .unwrap();
+    assert_eq!(
+        summary,
+        ImportSummary {
+            items: 4,
+            groups: 2,
+            ledger_opened: true
+        }
+    );
+    assert_eq!(db.store.ledger_years().await.unwrap(), vec![2026]);
+    assert_eq!(item_count(db).await, 6, "four measures and two 重点任务");
+
+    let rows = list(db, &ducha).await;
+    assert_eq!(rows.len(), 4, "the list shows measures, not their groups");
+    let row = |title: &str| {
+        rows.iter()
+            .find(|r| r.title == title)
+            .unwrap_or_else(|| panic!("no row {title}"))
+    };
+    let finance = row(FINANCE_1);
+    assert_eq!(finance.ledger_year, 2026);
+    assert_eq!(finance.parent_title, "财政收支管理");
+    assert_eq!(finance.category, CATEGORY);
+    assert_eq!(finance.seq, "1");
+    assert_eq!(finance.lead_unit, "县财政局");
+    assert_eq!(finance.co_units, vec!["县税务局".to_owned()]);
+    assert_eq!(finance.deadline_text, "6月底前");
+    assert_eq!(finance.due_date.as_deref(), Some("2026-06-30"));
+    assert_eq!(finance.state, ItemState::Assigned);
+    assert_eq!(finance.leader, "陈国平");
+    assert_eq!(finance.person, "张明");
+    assert_eq!(finance.version, 1);
+    assert!(finance.last_report_at.is_none());
+    assert_eq!(
+        row(FINANCE_2).parent_id,
+        finance.parent_id,
+        "one 重点任务 groups both measures"
+    );
+    assert!(finance.parent_id.is_some());
+    assert_eq!(row(FINANCE_2).due_date.as_deref(), Some("2026-12-31"));
+    let education = row(EDUCATION_1);
+    assert_eq!(education.parent_title, "教育提质扩容");
+    assert_ne!(education.parent_id, finance.parent_id);
+    assert_eq!(education.due_date.as_deref(), Some("2026-09-30"));
+    let mut co = education.co_units.clone();
+    co.sort();
+    assert_eq!(co, sorted(&["县财政局", "县住房和城乡建设局"]));
+    assert!(row(EDUCATION_2).co_units.is_empty());
+    assert_eq!(row(EDUCATION_2).due_date.as_deref(), Some("2026-10-15"));
+
+    let d = detail(db, &ducha, education.id).await;
+    assert_eq!(d.units.len(), 3);
+    let lead: Vec<&str> = d
+        .units
+        .iter()
+        .filter(|u| u.lead)
+        .map(|u| u.unit_name.as_str())
+        .collect();
+    assert_eq!(lead, vec!["县教育局"]);
+    assert!(d.units.iter().all(|u| u.acknowledged_at.is_none()));
+    assert_eq!(d.history.len(), 1);
+    assert_eq!(d.history[0].action, "导入交办");
+    assert_eq!(d.history[0].to_state.as_deref(), Some("assigned"));
+
+    let year = db
+        .store
+        .list_items(
+            &ducha,
+            &ItemFilter {
+                year: Some(2026),
+                query: Some("幼儿园".to_owned()),
+                ..ItemFilter::default()
+            },
+            TODAY,
+            YELLOW_DAYS,
+            100,
+        )
+        .await
+        .unwrap();
+    assert_eq!(year.len(), 1);
+    assert_eq!(year[0].title, EDUCATION_1);
+    assert_eq!(events(db, AuditCode::ItemsImported).await, 1);
+}
+
+async fn an_import_with_bad_rows_is_refused_row_by_row_and_writes_nothing(db: &TestDb) {
+    load_demo(db).await;
+    let ducha = sign_in(db, "ducha").await;
+    let audit = db.audit_count().await;
+    let rows = vec![
+        task_row(
+            4,
+            "1",
+            "财政收支管理",
+            FINANCE_1,
+            "县财正局",
+            &[],
+            "6月底前",
+        ),
+        task_row(5, "1", "财政收支管理", FINANCE_2, "县财政局", &[], "8月前"),
+        task_row(6, "2", "教育提质扩容", EDUCATION_1, "", &[], "9月底前"),
+        task_row(
+            7,
+            "2",
+            "教育提质扩容",
+            EDUCATION_2,
+            "县教育局",
+            &[],
+            "年底前",
+        ),
+        task_row(
+            8,
+            "2",
+            "教育提质扩容",
+            EDUCATION_2,
+            "县教育局",
+            &[],
+            "年底前",
+        ),
+        task_row(
+            9,
+            "3",
+            "项目建设",
+            "（1）开工重点项目10个",
+            "县发展和改革局",
+            &[],
+            "2025年6月30日前",
+        ),
+        task_row(
+            10,
+            "3",
+            "项目建设",
+            "（2）完成投资",
+            "县发展和改革局",
+            &[],
+            "年底前",
+        ),
+    ];
+    let err = db
+        .store
+        .import_items(ducha.as_supervisor().unwrap(), YEAR, &rows)
+        .await
+        .unwrap_err();
+    let Error::Rows(problems) = &err else {
+        panic!("expected Error::Rows, got {err:?}");
+    };
+    let found: Vec<(usize, &str)> = problems
+        .iter()
+        .map(|p| (p.row, p.column.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            (4, "牵头单位"),
+            (5, "完成时限"),
+            (6, "牵头单位"),
+            (8, "具体措施"),
+            (9, "完成时限"),
+        ],
+        "{err}"
+    );
+    let reason = |row: usize| {
+        problems
+            .iter()
+            .find(|p| p.row == row)
+            .map(|p| p.reason.clone())
+            .unwrap()
+    };
+    assert!(reason(4).contains("“县财正局”不存在"), "{}", reason(4));
+    assert!(reason(4).contains("您是否要找"), "{}", reason(4));
+    assert!(reason(4).contains("县财政局"), "{}", reason(4));
+    assert!(reason(5).contains("“8月前”"), "{}", reason(5));
+    assert_eq!(reason(6), "不能为空");
+    assert_eq!(reason(8), "与第7行重复");
+    assert!(
+        reason(9).contains("早于2026年台账的起始日期"),
+        "{}",
+        reason(9)
+    );
+    let text = err.to_string();
+    assert!(text.contains("第4行“牵头单位”"), "{text}");
+    assert!(text.contains("第9行“完成时限”"), "{text}");
+
+    assert!(list(db, &ducha).await.is_empty(), "no item written");
+    assert_eq!(item_count(db).await, 0);
+    assert!(
+        db.store.ledger_years().await.unwrap().is_empty(),
+        "the ledger is not opened"
+    );
+    assert_eq!(
+        db.audit_count().await,
+        audit,
+        "a refused import is not logged"
+    );
+
+    let empty = db
+        .store
+        .import_items(ducha.as_supervisor().unwrap(), YEAR, &[])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&empty, Error::Rows(p) if p.len() == 1 && p[0].reason == "没有任何事项"),
+        "{empty:?}"
+    );
+}
+
+async fn importing_the_same_rows_again_is_refused_as_duplicates(db: &TestDb) {
+    with_ledger(db).await;
+    let ducha = sign_in(db, "ducha").await;
+    let items = item_count(db).await;
+    let audit = db.audit_count().await;
+    let err = db
+        .store
+        .import_items(ducha.as_supervisor().unwrap(), YEAR, &ledger_rows())
+        .await
+        .unwrap_err();
+    let Error::Rows(problems) = &err else {
+        panic!("expected Error::Rows, got {err:?}");
+    };
+    assert_eq!(
+        problems.iter().map(|p| p.row).collect::<Vec<_>>(),
+        vec![4, 5, 6, 7]
+    );
+    assert!(
+        problems
+            .iter()
+            .all(|p| p.column == "具体措施" && p.reason.contains("已有")),
+        "{err}"
+    );
+    assert_eq!(item_count(db).await, items, "nothing written");
+    assert_eq!(db.audit_count().await, audit);
+
+    // The same measures with spaces added are the same items; one new row does not let the
+    // rest in.
+    let mut again = ledger_rows();
+    again[0].measure = format!(" {} ", FINANCE_1.replace('5', " 5 "));
+    again.push(task_row(
+        8,
+        "3",
+        "项目建设",
+        "（1）开工重点项目10个",
+        "县发展和改革局",
+        &[],
+        "年底前",
+    ));
+    let err = db
+        .store
+        .import_items(ducha.as_supervisor().unwrap(), YEAR, &again)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Rows(p) if p.len() == 4 && p.iter().all(|p| p.row != 8)),
+        "{err:?}"
+    );
+    assert_eq!(item_count(db).await, items);
+
+    // The next year's ledger is another ledger: the same rows are welcome there.
+    let next = db
+        .store
+        .import_items(ducha.as_supervisor().unwrap(), YEAR + 1, &ledger_rows())
+        .await
+        .unwrap();
+    assert!(next.ledger_opened);
+    assert_eq!(db.store.ledger_years().await.unwrap(), vec![2027, 2026]);
+    assert_eq!(events(db, AuditCode::ItemsImported).await, 2);
+}
+
+async fn a_unit_sees_only_the_items_it_leads_or_co_owns(db: &TestDb) {
+    with_ledger(db).await;
+    let all = sorted(&[FINANCE_1, FINANCE_2, EDUCATION_1, EDUCATION_2]);
+    let finance = sorted(&[FINANCE_1, FINANCE_2, EDUCATION_1]);
+    for username in ["czj_lly", "czj_fzr"] {
+        let viewer = sign_in(db, username).await;
+        assert_eq!(titles(db, &viewer).await, finance, "{username}");
+    }
+    let education = sign_in(db, "jyj_lly").await;
+    assert_eq!(
+        titles(db, &education).await,
+        sorted(&[EDUCATION_1, EDUCATION_2])
+    );
+    let water = sign_in(db, "slj_lly").await;
+    assert!(titles(db, &water).await.is_empty(), "an unrelated unit");
+    for username in ["ducha", "ducha2", "lingdao"] {
+        let viewer = sign_in(db, username).await;
+        assert_eq!(titles(db, &viewer).await, all, "{username}");
+    }
+    for username in ["xitong", "anquan", "shenji", "xinxi", "zhiban"] {
+        let viewer = sign_in(db, username).await;
+        assert!(titles(db, &viewer).await.is_empty(), "{username}");
+    }
+
+    let finance_item = item_id(db, FINANCE_1).await;
+    let czj = sign_in(db, "czj_lly").await;
+    let d = detail(db, &czj, finance_item).await;
+    assert_eq!(d.item.title, FINANCE_1);
+    let co_owned = item_id(db, EDUCATION_1).await;
+    assert_eq!(detail(db, &czj, co_owned).await.item.title, EDUCATION_1);
+    let others = item_id(db, EDUCATION_2).await;
+    for (viewer, id) in [
+        (&czj, others),
+        (&water, finance_item),
+        (&sign_in(db, "xitong").await, finance_item),
+    ] {
+        let err = db
+            .store
+            .get_item(viewer, id, TODAY, YELLOW_DAYS)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::NotFound(_)),
+            "{}: {err:?}",
+            viewer.username
+        );
+    }
+    // Nor can an unrelated unit act on it, or learn that it exists.
+    let version = version(db, finance_item).await;
+    let err = db
+        .store
+        .act_on_item(&water, finance_item, Action::Acknowledge, version, "")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::NotFound(_)), "{err:?}");
+    let lingdao = sign_in(db, "lingdao").await;
+    assert_eq!(
+        detail(db, &lingdao, others).await.item.lead_unit,
+        "县教育局"
+    );
+    // A group (重点任务) is not an item of its own.
+    let group = list(db, &lingdao).await[0].parent_id.unwrap();
+    assert!(matches!(
+        db.store.get_item(&lingdao, group, TODAY, YELLOW_DAYS).await,
+        Err(Error::NotFound(_))
+    ));
+    assert_eq!(version, 1, "looking changes nothing");
+    assert_eq!(events(db, AuditCode::ItemChanged).await, 0);
+}
+
+async fn an_item_goes_from_assignment_to_closure_and_every_step_is_in_its_history(db: &TestDb) {
+    with_ledger(db).await;
+    let ducha = sign_in(db, "ducha").await;
+    let lead = sign_in(db, "jyj_lly").await;
+    let co = sign_in(db, "czj_lly").await;
+    let id = item_id(db, EDUCATION_1).await;
+
+    // A progress report is not a bare step: it goes through report_progress, with its text.
+    let why = refusal(act(db, &lead, id, Action::ReportProgress, "").await);
+    assert!(why.contains("报送进展"), "{why}");
+    assert_eq!(version(db, id).await, 1);
+    assert_eq!(
+        act(db, &lead, id, Action::Acknowledge, "").await.unwrap(),
+        ItemState::InProgress
+    );
+    // A co-unit signs for its part without moving the item, and cannot ask to close it.
+    assert_eq!(
+        act(db, &co, id, Action::Acknowledge, "").await.unwrap(),
+        ItemState::InProgress
+    );
+    let before = version(db, id).await;
+    let why = refusal(act(db, &co, id, Action::RequestClosure, "").await);
+    assert!(why.contains("只有牵头单位"), "{why}");
+    assert_eq!(
+        version(db, id).await,
+        before,
+        "a refused step changes nothing"
+    );
+    let d = detail(db, &ducha, id).await;
+    assert!(
+        d.units
+            .iter()
+            .filter(|u| u.unit_name != "县住房和城乡建设局")
+            .all(|u| u.acknowledged_at.is_some())
+    );
+
+    db.store
+        .report_progress(&lead, id, &report("已完成选址和立项"))
+        .await
+        .unwrap();
+    let d = detail(db, &ducha, id).await;
+    assert_eq!(d.reports.len(), 1);
+    assert_eq!(d.reports[0].done, "已完成选址和立项");
+    assert_eq!(d.reports[0].unit_name, "县教育局");
+    assert_eq!(d.reports[0].percent, Some(40));
+    assert_eq!(d.reports[0].author_name, lead.display_or_username());
+    assert_eq!(d.item.latest_progress, "已完成选址和立项");
+    assert!(d.item.last_report_at.is_some());
+    let reported: Vec<&str> = d
+        .units
+        .iter()
+        .filter(|u| u.last_report_at.is_some())
+        .map(|u| u.unit_name.as_str())
+        .collect();
+    assert_eq!(reported, vec!["县教育局"], "1 of 3 units reported");
+    assert_eq!(d.units.len(), 3);
+    assert_eq!(d.item.state, ItemState::InProgress);
+
+    assert_eq!(
+        act(db, &lead, id, Action::RequestClosure, "")
+            .await
+            .unwrap(),
+        ItemState::ClosureRequested
+    );
+    let why = refusal(act(db, &ducha, id, Action::SendBack, "  ").await);
+    assert!(why.contains("请写明理由"), "{why}");
+    assert_eq!(
+        detail(db, &ducha, id).await.item.state,
+        ItemState::ClosureRequested
+    );
+    assert_eq!(
+        act(db, &ducha, id, Action::SendBack, "缺少验收材料")
+            .await
+            .unwrap(),
+        ItemState::InProgress
+    );
+    assert_eq!(
+        act(db, &lead, id, Action::RequestClosure, "已补充验收材料")
+            .await
+            .unwrap(),
+        ItemState::ClosureRequested
+    );
+    // Only the office approves.
+    let why = refusal(act(db, &lead, id, Action::ApproveClosure, "").await);
+    assert!(why.contains("只有督查室"), "{why}");
+    assert_eq!(
+        act(db, &ducha, id, Action::ApproveClosure, "")
+            .await
+            .unwrap(),
+        ItemState::Closed
+    );
+
+    let why = refusal(act(db, &lead, id, Action::RequestExtension, "工期紧").await);
+    assert!(why.contains("事项当前为“已办结”，不能申请延期"), "{why}");
+    let why = refusal(db.store.report_progress(&lead, id, &report("补报")).await);
+    assert!(why.contains("已办结"), "{why}");
+
+    let d = detail(db, &ducha, id).await;
+    assert_eq!(d.item.state, ItemState::Closed);
+    assert_eq!(d.reports.len(), 1, "the refused report is not written");
+    let mut steps: Vec<(&str, Option<&str>, &str)> = d
+        .history
+        .iter()
+        .map(|h| (h.action.as_str(), h.to_state.as_deref(), h.note.as_str()))
+        .collect();
+    steps.reverse();
+    assert_eq!(
+        steps,
+        vec![
+            ("导入交办", Some("assigned"), ""),
+            ("签收", Some("in_progress"), ""),
+            ("签收", Some("in_progress"), ""),
+            ("报送进展", Some("in_progress"), ""),
+            ("申请办结", Some("closure_requested"), ""),
+            ("退回办结申请", Some("in_progress"), "缺少验收材料"),
+            ("申请办结", Some("closure_requested"), "已补充验收材料"),
+            ("同意办结", Some("closed"), ""),
+        ]
+    );
+    assert_eq!(d.history[0].actor_name, ducha.display_or_username());
+    // Six steps taken, one report: each audited once, the refusals not at all.
+    assert_eq!(events(db, AuditCode::ItemChanged).await, 6);
+    assert_eq!(events(db, AuditCode::ProgressReported).await, 1);
+    // The other items did not move.
+    let untouched = detail(db, &ducha, item_id(db, EDUCATION_2).await).await;
+    assert_eq!(untouched.item.state, ItemState::Assigned);
+    assert_eq!(untouched.item.version, 1);
+}
+
+async fn two_people_acting_on_one_item_at_once_one_wins_and_the_other_is_told_it_changed(
+    db: &TestDb,
+) {
+    with_ledger(db).await;
+    let ducha = sign_in(db, "ducha").await;
+    let ducha2 = sign_in(db, "ducha2").await;
+    let lead = sign_in(db, "czj_lly").await;
+    for title in [FINANCE_1, FINANCE_2] {
+        let id = item_id(db, title).await;
+        act(db, &lead, id, Action::Acknowledge, "").await.unwrap();
+        act(db, &lead, id, Action::RequestClosure, "")
+            .await
+            .unwrap();
+        let version = version(db, id).await;
+        let (approved, sent_back) = tokio::join!(
+            db.store
+                .act_on_item(&ducha, id, Action::ApproveClosure, version, ""),
+            db.store
+                .act_on_item(&ducha2, id, Action::SendBack, version, "数据需核实"),
+        );
+        let d = detail(db, &ducha, id).await;
+        match (&approved, &sent_back) {
+            (Ok(ItemState::Closed), Err(Error::StaleVersion)) => {
+                assert_eq!(d.item.state, ItemState::Closed);
+            }
+            (Err(Error::StaleVersion), Ok(ItemState::InProgress)) => {
+                assert_eq!(d.item.state, ItemState::InProgress);
+            }
+            other => panic!("expected exactly one winner: {other:?}"),
+        }
+        assert_eq!(d.item.version, version + 1, "one step was taken");
+        assert_eq!(
+            d.history.len(),
+            4,
+            "import, acknowledge, request and one decision"
+        );
+        // A copy read before the change stays stale, whatever it asks for.
+        let late = db
+            .store
+            .act_on_item(&ducha, id, Action::Cancel, version, "重复立项")
+            .await
+            .unwrap_err();
+        assert!(matches!(late, Error::StaleVersion), "{late:?}");
+        assert_eq!(late.to_string(), "已被他人修改，请刷新后重试");
+    }
+    assert_eq!(events(db, AuditCode::ItemChanged).await, 6);
+}
+
+async fn progress_on_another_units_item_is_refused_and_a_bad_batch_writes_nothing(db: &TestDb) {
+    with_ledger(db).await;
+    let ducha = sign_in(db, "ducha").await;
+    let czj = sign_in(db, "czj_lly").await;
+    let lead_item = item_id(db, FINANCE_1).await;
+    let co_item = item_id(db, EDUCATION_1).await;
+    let others = item_id(db, EDUCATION_2).await;
+
+    let why = refusal(
+        db.store
+            .report_progress(&czj, others, &report("越权报送"))
+            .await,
+    );
+    assert!(why.contains("只能对本单位"), "{why}");
+    // Nor may the office report for a unit, nor anyone report on an item that does not exist.
+    let why = refusal(
+        db.store
+            .report_progress(&ducha, lead_item, &report("代报"))
+            .await,
+    );
+    assert!(why.contains("只能对本单位"), "{why}");
+    let why = refusal(
+        db.store
+            .report_progress(&czj, 999_999, &report("不存在"))
+            .await,
+    );
+    assert!(why.contains("只能对本单位"), "{why}");
+    assert_eq!(report_count(db).await, 0);
+
+    // One report without its "done" refuses the whole batch.
+    let mut empty = report("");
+    empty.done = "   ".to_owned();
+    let why = refusal(
+        db.store
+            .report_progress_batch(
+                &czj,
+                &[(lead_item, report("收入进度过半")), (co_item, empty)],
+            )
+            .await,
+    );
+    assert!(
+        why.contains(&format!("事项{co_item}：请填写已完成的工作")),
+        "{why}"
+    );
+    let mut over = report("超额");
+    over.percent = Some(120);
+    let why = refusal(
+        db.store
+            .report_progress_batch(&czj, &[(lead_item, over), (others, report("越权"))])
+            .await,
+    );
+    assert!(why.contains("完成进度须在0到100之间"), "{why}");
+    assert!(why.contains("只能对本单位"), "{why}");
+    assert_eq!(report_count(db).await, 0);
+
+    // A step the state machine refuses halfway through the batch rolls back the reports
+    // before it.
+    let cancelled = item_id(db, FINANCE_2).await;
+    act(db, &ducha, cancelled, Action::Cancel, "任务调整")
+        .await
+        .unwrap();
+    let why = refusal(
+        db.store
+            .report_progress_batch(
+                &czj,
+                &[
+                    (lead_item, report("收入进度过半")),
+                    (cancelled, report("已撤销仍报")),
+                ],
+            )
+            .await,
+    );
+    assert!(why.contains("已撤销"), "{why}");
+    assert_eq!(report_count(db).await, 0);
+    assert_eq!(events(db, AuditCode::ProgressReported).await, 0);
+    let d = detail(db, &czj, lead_item).await;
+    assert_eq!(d.item.state, ItemState::Assigned);
+    assert!(d.units.iter().all(|u| u.last_report_at.is_none()));
+
+    // The good batch: the lead unit's report starts its item, the co-unit's leaves it.
+    db.store
+        .report_progress_batch(
+            &czj,
+            &[
+                (lead_item, report("收入进度过半")),
+                (co_item, report("资金已安排")),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(report_count(db).await, 2);
+    assert_eq!(events(db, AuditCode::ProgressReported).await, 2);
+    let lead = detail(db, &czj, lead_item).await;
+    assert_eq!(lead.item.state, ItemState::InProgress);
+    assert_eq!(lead.item.version, 2);
+    let co = detail(db, &czj, co_item).await;
+    assert_eq!(
+        co.item.state,
+        ItemState::Assigned,
+        "a co-unit does not start it"
+    );
+    assert_eq!(co.item.version, 1);
+    let finance_part = co.units.iter().find(|u| u.unit_name == "县财政局").unwrap();
+    assert!(finance_part.last_report_at.is_some());
+    assert!(
+        finance_part.acknowledged_at.is_some(),
+        "reporting signs for the item"
+    );
+    assert_eq!(co.reports[0].unit_name, "县财政局");
+    assert_eq!(co.history[0].action, "报送进展");
+}
