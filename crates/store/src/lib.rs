@@ -6,11 +6,14 @@
 //! business data takes the viewer. This crate must not depend on the web layer.
 
 pub mod audit;
+pub mod boards;
 pub mod calendar;
 mod db;
 pub mod demo;
 pub mod error;
 pub mod generate;
+pub mod inspections;
+pub mod ledger;
 pub mod sessions;
 pub mod supervision;
 pub mod units;

@@ -8,10 +8,13 @@ pub mod account;
 pub mod api;
 pub mod audit;
 pub mod auth;
+pub mod boards;
 pub mod calendar;
 pub mod config;
 pub mod error;
 pub mod home;
+pub mod inspections;
+pub mod ledger;
 pub mod org;
 pub mod people;
 pub mod settings;
@@ -72,6 +75,9 @@ pub fn app(state: AppState) -> Router {
         .merge(settings::router())
         .merge(account::router())
         .merge(supervision::router())
+        .merge(boards::router())
+        .merge(ledger::router())
+        .merge(inspections::router())
         .nest("/api/v1", api::router())
         .route("/static/app.css", get(app_css))
         .route("/static/app.js", get(app_js))

@@ -41,6 +41,9 @@ impl Shell {
         let mut nav = vec![("/", "首页")];
         if viewer.can(Capability::SeeAllItems) {
             nav.push(("/supervision", "督查督办"));
+            nav.push(("/supervision/board", "挂图作战"));
+            nav.push(("/supervision/ledgers", "年度台账"));
+            nav.push(("/supervision/inspections", "督查检查"));
         }
         if viewer.can(Capability::ActForUnit) {
             nav.push(("/supervision/mine", "本单位督办"));
