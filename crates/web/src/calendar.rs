@@ -18,7 +18,9 @@ use serde::Deserialize;
 use zhongshu_domain::access::Capability;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/calendar", get(calendar_page).post(save_calendar))
+    Router::new()
+        .route("/calendar", get(calendar_page).post(save_calendar))
+        .route("/calendar/import", axum::routing::post(import_calendar))
 }
 
 #[derive(Deserialize, Default)]
@@ -174,10 +176,58 @@ async fn save_calendar(
     session: Session,
     ValidForm(form): ValidForm<CalendarForm>,
 ) -> Result<Response, WebError> {
+    save_text(state, session, form.body, form.year).await
+}
+
+/// The same as the form, from a small text file (UTF-8 or GBK) in the calendar format.
+async fn import_calendar(
+    State(state): State<AppState>,
+    session: Session,
+    multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<Response, WebError> {
+    session.sys_admin(&state, "calendar").await?;
+    let mut multipart = multipart.map_err(|_| {
+        WebError::BadRequest("上传内容不正确：请以 multipart/form-data 方式上传文件".into())
+    })?;
+    let mut body = None;
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|_| WebError::BadRequest("上传内容不正确，请重新选择文件".into()))?
+    {
+        if field.name() == Some("file") {
+            let bytes = field
+                .bytes()
+                .await
+                .map_err(|_| WebError::BadRequest("上传内容不正确，请重新选择文件".into()))?;
+            body = Some(decode_text(&bytes));
+        }
+    }
+    let body = body.ok_or_else(|| WebError::BadRequest("请选择节假日安排文件".into()))?;
+    save_text(state, session, body, None).await
+}
+
+/// Text files from Chinese Windows are often GBK: read UTF-8 when it is, else GB18030.
+fn decode_text(bytes: &[u8]) -> String {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    match std::str::from_utf8(bytes) {
+        Ok(text) => text.to_owned(),
+        Err(_) => encoding_rs::GB18030.decode(bytes).0.into_owned(),
+    }
+}
+
+async fn save_text(
+    state: AppState,
+    session: Session,
+    body: String,
+    year: Option<i16>,
+) -> Result<Response, WebError> {
     let admin = session.sys_admin(&state, "calendar").await?;
-    let year = form
-        .year
-        .unwrap_or_else(|| crate::util::beijing_today().year());
+    let year = year.unwrap_or_else(|| crate::util::beijing_today().year());
+    let form = CalendarForm {
+        body,
+        year: Some(year),
+    };
     match state.store.save_calendar_text(admin, &form.body).await {
         Ok(years) => {
             let shown = years.first().copied().unwrap_or(year);

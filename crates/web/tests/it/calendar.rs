@@ -99,3 +99,43 @@ async fn a_calendar_text_with_a_bad_line_is_refused_by_line_and_not_saved() {
         .assert_status(StatusCode::UNPROCESSABLE_ENTITY)
         .assert_contains("没有任何年份的节假日数据");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_year_is_imported_from_a_small_gbk_file() {
+    let app = TestApp::sqlite().await;
+    let admin = app.login_demo("xitong").await;
+    let text = "2032 来源 测试通知\n2032 春节 02-10..02-16\n2032 上班 02-08\n";
+    let (gbk, _, _) = encoding_rs::GBK.encode(text);
+    assert!(std::str::from_utf8(&gbk).is_err(), "the file really is GBK");
+    let saved = admin.post_file("/calendar/import", "2032.txt", &gbk).await;
+    saved.assert_status(StatusCode::SEE_OTHER);
+    assert_eq!(saved.location(), "/calendar?year=2032&ok=calendar_saved");
+    let token = app.token_for("zhiban").await;
+    let day = app
+        .get_api("/calendar/is-workday?date=2032-02-12", &token)
+        .await
+        .json();
+    assert_eq!(day["workday"], false);
+    assert_eq!(day["festival"], "春节");
+
+    // A bad file is refused by line and saves nothing.
+    let refused = admin
+        .post_file(
+            "/calendar/import",
+            "bad.txt",
+            "2033 春节 02-30\n".as_bytes(),
+        )
+        .await;
+    refused.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    refused.assert_contains("第1行");
+    assert_eq!(
+        app.audit_events(AuditCode::CalendarYearSaved).await.len(),
+        1
+    );
+    // Only the system administrator may import.
+    let other = app.login_demo("ducha").await;
+    other
+        .post_file("/calendar/import", "2032.txt", &gbk)
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+}
