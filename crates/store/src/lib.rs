@@ -14,6 +14,7 @@ pub mod error;
 pub mod generate;
 pub mod inspections;
 pub mod ledger;
+pub mod notify;
 pub mod sessions;
 pub mod supervision;
 pub mod units;
@@ -82,6 +83,8 @@ struct Inner {
     key: AuditKey,
     checkpointer: Checkpointer,
     hash_cost: HashCost,
+    /// The shortest time between two 催办 of one item (a setting; 24 hours by default).
+    urge_interval_ms: std::sync::atomic::AtomicI64,
 }
 
 impl Store {
@@ -98,6 +101,7 @@ impl Store {
                 key: options.audit_key,
                 checkpointer,
                 hash_cost: options.hash_cost,
+                urge_interval_ms: std::sync::atomic::AtomicI64::new(24 * 3_600_000),
             }),
         })
     }
@@ -118,6 +122,20 @@ impl Store {
 
     pub(crate) fn hash_cost(&self) -> HashCost {
         self.inner.hash_cost
+    }
+
+    /// Sets the shortest time between two 催办 of one item.
+    pub fn set_urge_interval_minutes(&self, minutes: i64) {
+        self.inner.urge_interval_ms.store(
+            minutes.saturating_mul(60_000),
+            std::sync::atomic::Ordering::Relaxed,
+        );
+    }
+
+    pub(crate) fn urge_interval_ms(&self) -> i64 {
+        self.inner
+            .urge_interval_ms
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Closes the pool (waits for connections to be returned).

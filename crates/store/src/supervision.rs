@@ -6,7 +6,7 @@
 //! liaison and head see only items their unit leads or co-owns; everyone else sees none.
 
 use crate::error::{Error, Result};
-use crate::{Store, db::now_ms};
+use crate::{Store, db::now_ms, notify};
 use jiff::civil::Date;
 use serde_json::json;
 use sqlx::Row;
@@ -107,10 +107,22 @@ pub struct HistoryEntry {
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct ItemDetail {
     pub item: ItemRow,
+    /// Leaders' instructions (批示) on the item, newest first.
+    pub instructions: Vec<Instruction>,
+    /// How many times the supervision office has urged (催办) the item.
+    pub urge_count: i64,
     pub units: Vec<ItemUnit>,
     pub reports: Vec<ProgressReport>,
     pub history: Vec<HistoryEntry>,
     pub milestones: Vec<String>,
+}
+
+/// A leader's instruction (批示) on an item.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Instruction {
+    pub leader_name: String,
+    pub text: String,
+    pub created_at: i64,
 }
 
 /// A progress report as a unit writes it.
@@ -262,6 +274,20 @@ impl Store {
                 .execute(&mut *w.tx)
                 .await?;
             }
+            let title = format!("新交办事项：{}", c.row.measure.trim());
+            notify::to_item_units(
+                &mut w.tx,
+                id,
+                false,
+                &notify::Message {
+                    kind: "assigned",
+                    item_id: Some(id),
+                    title: &title,
+                    body: &format!("完成时限：{}", c.row.deadline.trim()),
+                    key: &format!("assigned:{id}"),
+                },
+            )
+            .await?;
             history(
                 &mut w.tx,
                 id,
@@ -475,8 +501,31 @@ impl Store {
             })
         })
         .collect::<Result<Vec<_>>>()?;
+        let instructions = sqlx::query(
+            "SELECT leader_name, text, created_at FROM item_instructions WHERE item_id = $1 \
+             ORDER BY id DESC",
+        )
+        .bind(id)
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(Instruction {
+                leader_name: r.try_get("leader_name")?,
+                text: r.try_get("text")?,
+                created_at: r.try_get("created_at")?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+        let urge_count: i64 = sqlx::query("SELECT urge_count FROM items WHERE id = $1")
+            .bind(id)
+            .fetch_one(self.pool())
+            .await?
+            .try_get("urge_count")?;
         Ok(ItemDetail {
             item,
+            instructions,
+            urge_count,
             units,
             reports,
             history,
@@ -554,7 +603,79 @@ impl Store {
         {
             return Err(Error::invalid("note", "请写明理由"));
         }
+        if action == Action::Instruct && note.trim().is_empty() {
+            return Err(Error::invalid("note", "请填写批示内容"));
+        }
         let now = now_ms();
+        let title: String = sqlx::query("SELECT title FROM items WHERE id = $1")
+            .bind(id)
+            .fetch_one(&mut *w.tx)
+            .await?
+            .try_get("title")?;
+        if action == Action::Urge {
+            let row = sqlx::query("SELECT urge_count, last_urged_at FROM items WHERE id = $1")
+                .bind(id)
+                .fetch_one(&mut *w.tx)
+                .await?;
+            let last: Option<i64> = row.try_get("last_urged_at")?;
+            let interval = self.urge_interval_ms();
+            if let Some(last) = last
+                && now - last < interval
+            {
+                let hours = (interval + 3_599_999) / 3_600_000;
+                return Err(Error::invalid(
+                    "action",
+                    format!("同一事项两次催办须间隔{hours}小时以上，上次催办时间未满"),
+                ));
+            }
+            let count: i64 = row.try_get::<i64, _>("urge_count")? + 1;
+            sqlx::query("UPDATE items SET urge_count = $1, last_urged_at = $2 WHERE id = $3")
+                .bind(count)
+                .bind(now)
+                .bind(id)
+                .execute(&mut *w.tx)
+                .await?;
+            notify::to_item_units(
+                &mut w.tx,
+                id,
+                true,
+                &notify::Message {
+                    kind: "urge",
+                    item_id: Some(id),
+                    title: &format!("催办（第{count}次）：{title}"),
+                    body: note.trim(),
+                    key: &format!("urge:{id}:{count}"),
+                },
+            )
+            .await?;
+        }
+        if action == Action::Instruct {
+            let instruction: i64 = sqlx::query(
+                "INSERT INTO item_instructions (item_id, leader_user_id, leader_name, text, \
+                 created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            )
+            .bind(id)
+            .bind(viewer.user_id.map(|u| u.get()))
+            .bind(viewer.display_or_username())
+            .bind(note.trim())
+            .bind(now)
+            .fetch_one(&mut *w.tx)
+            .await?
+            .try_get("id")?;
+            notify::to_item_units(
+                &mut w.tx,
+                id,
+                false,
+                &notify::Message {
+                    kind: "instruction",
+                    item_id: Some(id),
+                    title: &format!("{}批示：{title}", viewer.display_or_username()),
+                    body: note.trim(),
+                    key: &format!("instruction:{instruction}"),
+                },
+            )
+            .await?;
+        }
         let closed_at = (next == ItemState::Closed).then_some(now);
         let changed = sqlx::query(
             "UPDATE items SET state = $1, version = version + 1, updated_at = $2, \
@@ -584,6 +705,7 @@ impl Store {
             .execute(&mut *w.tx)
             .await?;
         }
+        notify_outcome(&mut w.tx, id, action, version, &title, note.trim()).await?;
         history(
             &mut w.tx,
             id,
@@ -1081,5 +1203,105 @@ async fn history(
     .bind(now_ms())
     .execute(&mut *conn)
     .await?;
+    Ok(())
+}
+
+/// Tells the people a step concerns: the lead unit of a review, the supervisors of a closure
+/// request, and every leader who instructed on an item that closes (批示件闭环).
+async fn notify_outcome(
+    conn: &mut sqlx::AnyConnection,
+    id: i64,
+    action: Action,
+    version: i64,
+    title: &str,
+    note: &str,
+) -> Result<()> {
+    match action {
+        Action::ApproveClosure => {
+            notify::to_item_units(
+                conn,
+                id,
+                true,
+                &notify::Message {
+                    kind: "closed",
+                    item_id: Some(id),
+                    title: &format!("办结申请已通过：{title}"),
+                    body: note,
+                    key: &format!("closed:{id}:{version}"),
+                },
+            )
+            .await?;
+            let leaders: Vec<(i64, i64)> = sqlx::query(
+                "SELECT id, leader_user_id FROM item_instructions \
+                 WHERE item_id = $1 AND leader_user_id IS NOT NULL",
+            )
+            .bind(id)
+            .fetch_all(&mut *conn)
+            .await?
+            .iter()
+            .filter_map(|r| Some((r.try_get("id").ok()?, r.try_get("leader_user_id").ok()?)))
+            .collect();
+            for (instruction, leader) in leaders {
+                notify::to_user(
+                    conn,
+                    leader,
+                    &notify::Message {
+                        kind: "instruction_closed",
+                        item_id: Some(id),
+                        title: &format!("您批示的事项已办结：{title}"),
+                        body: "",
+                        key: &format!("instruction-closed:{instruction}"),
+                    },
+                )
+                .await?;
+            }
+        }
+        Action::SendBack => {
+            notify::to_item_units(
+                conn,
+                id,
+                true,
+                &notify::Message {
+                    kind: "sent_back",
+                    item_id: Some(id),
+                    title: &format!("办结申请被退回：{title}"),
+                    body: note,
+                    key: &format!("sent-back:{id}:{version}"),
+                },
+            )
+            .await?;
+        }
+        Action::RequestClosure | Action::Dispute => {
+            let supervisors: Vec<i64> = sqlx::query(
+                "SELECT u.id FROM users u JOIN user_roles r ON r.user_id = u.id \
+                 WHERE r.role = 'supervisor' AND u.disabled = 0",
+            )
+            .fetch_all(&mut *conn)
+            .await?
+            .iter()
+            .filter_map(|r| r.try_get::<i64, _>("id").ok())
+            .collect();
+            let (kind, what) = if action == Action::RequestClosure {
+                ("closure_requested", "申请办结，待审核")
+            } else {
+                ("disputed", "退回交办，待调整")
+            };
+            for user in supervisors {
+                notify::to_user(
+                    conn,
+                    user,
+                    &notify::Message {
+                        kind,
+                        item_id: Some(id),
+                        title: &format!("{what}：{title}"),
+                        body: note,
+                        key: &format!("{kind}:{id}:{version}"),
+                    },
+                )
+                .await?;
+            }
+        }
+        _ => {}
+    }
     Ok(())
 }

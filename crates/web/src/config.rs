@@ -147,6 +147,8 @@ pub struct SignalSettings {
     pub urgent_hours: u32,
     pub acknowledge_workdays: u32,
     pub default_cadence: String,
+    /// The shortest time between two 催办 of one item, in hours.
+    pub urge_min_interval_hours: i64,
 }
 
 impl Default for Settings {
@@ -191,6 +193,7 @@ impl Default for SignalSettings {
             urgent_hours: 24,
             acknowledge_workdays: 1,
             default_cadence: "monthly".to_owned(),
+            urge_min_interval_hours: 24,
         }
     }
 }
@@ -258,7 +261,7 @@ impl Settings {
             })?;
         }
         let key = zhongshu_store::audit::AuditKey::load_or_create(&self.audit_key_file())?;
-        zhongshu_store::Store::open(zhongshu_store::StoreOptions {
+        let store = zhongshu_store::Store::open(zhongshu_store::StoreOptions {
             url: self.database_url().expose().to_owned(),
             max_connections: self.max_connections,
             audit_key: key,
@@ -266,7 +269,9 @@ impl Settings {
             node_name: self.node_name.clone(),
             hash_cost: self.hash_cost(),
         })
-        .await
+        .await?;
+        store.set_urge_interval_minutes(self.signals.urge_min_interval_hours.saturating_mul(60));
+        Ok(store)
     }
 }
 

@@ -13,6 +13,7 @@ pub mod calendar;
 pub mod config;
 pub mod error;
 pub mod home;
+pub mod inbox;
 pub mod inspections;
 pub mod ledger;
 pub mod org;
@@ -75,6 +76,7 @@ pub fn app(state: AppState) -> Router {
         .merge(settings::router())
         .merge(account::router())
         .merge(supervision::router())
+        .merge(inbox::router())
         .merge(boards::router())
         .merge(ledger::router())
         .merge(inspections::router())

@@ -20,6 +20,8 @@ pub struct Shell {
     pub nav: Vec<NavItem>,
     pub notice: Option<String>,
     pub warning: Option<String>,
+    /// Unread in-app notifications, shown in the top bar.
+    pub unread: i64,
 }
 
 /// The region's name for headings; the product name before a region exists.
@@ -59,6 +61,7 @@ impl Shell {
         if viewer.can(Capability::ViewSettings) {
             nav.push(("/settings", "系统设置"));
         }
+        nav.push(("/inbox", "站内消息"));
         nav.push(("/account", "个人中心"));
         let calendar = state.store.work_calendar().await?;
         let warning = calendar.warning_for(crate::util::beijing_today());
@@ -87,6 +90,7 @@ impl Shell {
                 .collect(),
             notice: None,
             warning,
+            unread: state.store.unread_count(viewer).await?,
         })
     }
 
@@ -116,6 +120,7 @@ fn notice_text(code: &str) -> String {
         "items_imported" => "任务分解表已导入，事项已交办到各单位",
         "item_changed" => "操作已完成",
         "progress_reported" => "进展已报送",
+        "all_read" => "已全部标为已读",
         _ => "",
     }
     .to_owned()

@@ -19,6 +19,9 @@ store_tests!(
     an_item_goes_from_assignment_to_closure_and_every_step_is_in_its_history,
     two_people_acting_on_one_item_at_once_one_wins_and_the_other_is_told_it_changed,
     progress_on_another_units_item_is_refused_and_a_bad_batch_writes_nothing,
+    an_import_tells_each_units_liaison_and_head_once,
+    urging_again_within_the_interval_is_refused_and_each_urge_is_counted,
+    a_leader_is_told_when_the_item_they_instructed_on_closes,
 );
 
 const DEMO_PASSWORD: &str = "Demo#2026pw";
@@ -864,4 +867,154 @@ async fn progress_on_another_units_item_is_refused_and_a_bad_batch_writes_nothin
     );
     assert_eq!(co.reports[0].unit_name, "县财政局");
     assert_eq!(co.history[0].action, "报送进展");
+}
+
+/// The item with this title as the supervision office sees it: (id, version).
+async fn item(db: &TestDb, title: &str) -> (i64, i64) {
+    let ducha = sign_in(db, "ducha").await;
+    let row = list(db, &ducha)
+        .await
+        .into_iter()
+        .find(|r| r.title == title)
+        .unwrap_or_else(|| panic!("no item {title}"));
+    (row.id, row.version)
+}
+
+async fn inbox_titles(db: &TestDb, viewer: &Viewer) -> Vec<String> {
+    db.store
+        .inbox(viewer, 100)
+        .await
+        .expect("inbox")
+        .into_iter()
+        .map(|n| n.title)
+        .collect()
+}
+
+async fn an_import_tells_each_units_liaison_and_head_once(db: &TestDb) {
+    with_ledger(db).await;
+    for username in ["czj_lly", "czj_fzr"] {
+        let viewer = sign_in(db, username).await;
+        let titles = inbox_titles(db, &viewer).await;
+        // 县财政局 leads two measures and co-owns a third.
+        assert_eq!(titles.len(), 3, "{username}: {titles:?}");
+        assert!(
+            titles.iter().all(|t| t.starts_with("新交办事项")),
+            "{titles:?}"
+        );
+        assert_eq!(db.store.unread_count(&viewer).await.expect("unread"), 3);
+    }
+    // Someone of an unrelated unit is told nothing; neither is the supervision office.
+    let other = sign_in(db, "slj_lly").await;
+    assert!(inbox_titles(db, &other).await.is_empty());
+    // Reading one's inbox marks it read for that person only.
+    let liaison = sign_in(db, "czj_lly").await;
+    db.store.mark_read(&liaison, None).await.expect("mark_read");
+    assert_eq!(db.store.unread_count(&liaison).await.expect("unread"), 0);
+    let head = sign_in(db, "czj_fzr").await;
+    assert_eq!(db.store.unread_count(&head).await.expect("unread"), 3);
+}
+
+async fn urging_again_within_the_interval_is_refused_and_each_urge_is_counted(db: &TestDb) {
+    with_ledger(db).await;
+    let ducha = sign_in(db, "ducha").await;
+    let (id, version) = item(db, FINANCE_1).await;
+    db.store
+        .act_on_item(&ducha, id, Action::Urge, version, "请加快进度")
+        .await
+        .expect("first urge");
+    let again = db
+        .store
+        .act_on_item(&ducha, id, Action::Urge, version + 1, "")
+        .await;
+    let Err(Error::Invalid(problems)) = again else {
+        panic!("a second urge within the interval must be refused: {again:?}");
+    };
+    assert!(problems[0].message.contains("间隔"), "{problems:?}");
+    db.store.set_urge_interval_minutes(0);
+    db.store
+        .act_on_item(&ducha, id, Action::Urge, version + 1, "")
+        .await
+        .expect("second urge once the interval allows");
+    let detail = db
+        .store
+        .get_item(&ducha, id, TODAY, YELLOW_DAYS)
+        .await
+        .expect("get_item");
+    assert_eq!(detail.urge_count, 2);
+    let liaison = sign_in(db, "czj_lly").await;
+    let titles = inbox_titles(db, &liaison).await;
+    assert!(
+        titles.iter().any(|t| t.starts_with("催办（第1次）")),
+        "{titles:?}"
+    );
+    assert!(
+        titles.iter().any(|t| t.starts_with("催办（第2次）")),
+        "{titles:?}"
+    );
+}
+
+async fn a_leader_is_told_when_the_item_they_instructed_on_closes(db: &TestDb) {
+    with_ledger(db).await;
+    let (id, version) = item(db, FINANCE_1).await;
+    let leader = sign_in(db, "lingdao").await;
+    let empty = db
+        .store
+        .act_on_item(&leader, id, Action::Instruct, version, " ")
+        .await;
+    assert!(matches!(empty, Err(Error::Invalid(_))), "{empty:?}");
+    db.store
+        .act_on_item(&leader, id, Action::Instruct, version, "务必按期完成。")
+        .await
+        .expect("instruct");
+    let liaison = sign_in(db, "czj_lly").await;
+    assert!(
+        inbox_titles(db, &liaison)
+            .await
+            .iter()
+            .any(|t| t.contains("批示")),
+        "the units are told of the instruction"
+    );
+    let (_, v) = item(db, FINANCE_1).await;
+    db.store
+        .act_on_item(&liaison, id, Action::Acknowledge, v, "")
+        .await
+        .expect("acknowledge");
+    let (_, v) = item(db, FINANCE_1).await;
+    db.store
+        .act_on_item(&liaison, id, Action::RequestClosure, v, "已完成")
+        .await
+        .expect("request closure");
+    assert!(
+        !inbox_titles(db, &leader)
+            .await
+            .iter()
+            .any(|t| t.starts_with("您批示的事项已办结")),
+        "not before it closes"
+    );
+    let ducha = sign_in(db, "ducha").await;
+    assert!(
+        inbox_titles(db, &ducha)
+            .await
+            .iter()
+            .any(|t| t.starts_with("申请办结，待审核")),
+        "the supervision office is told of the closure request"
+    );
+    let (_, v) = item(db, FINANCE_1).await;
+    db.store
+        .act_on_item(&ducha, id, Action::ApproveClosure, v, "")
+        .await
+        .expect("approve");
+    let told: Vec<String> = inbox_titles(db, &leader)
+        .await
+        .into_iter()
+        .filter(|t| t.starts_with("您批示的事项已办结"))
+        .collect();
+    assert_eq!(told.len(), 1, "{told:?}");
+    let detail = db
+        .store
+        .get_item(&leader, id, TODAY, YELLOW_DAYS)
+        .await
+        .expect("get_item");
+    assert_eq!(detail.instructions.len(), 1);
+    assert_eq!(detail.instructions[0].text, "务必按期完成。");
 }
