@@ -43,9 +43,20 @@ test('an imported item goes from the supervisor to the unit and back to closed',
   await expect(link).toHaveCount(1);
   const itemUrl = await link.getAttribute('href');
 
-  // The lead unit's liaison signs for it, reports, and asks to close it.
+  // A leader writes an instruction (批示) on it.
+  const leader = await (await browser.newContext()).newPage();
+  await signIn(leader, 'lingdao');
+  await leader.goto(itemUrl);
+  await leader.fill('textarea[name=note]', '要确保质量，按期完成。');
+  await leader.click('button:has-text("批示")');
+  await expect(leader.locator('.instructions')).toContainText('确保质量');
+
+  // The lead unit's liaison is told, signs for it, reports, and asks to close it.
   const lly = await (await browser.newContext()).newPage();
   await signIn(lly, 'zjj_lly');
+  await lly.goto('/inbox');
+  await expect(lly.locator('.inbox')).toContainText('批示');
+  await lly.screenshot({ path: shot('inbox-liaison.png'), fullPage: true });
   await lly.goto(itemUrl);
   await lly.click('button:has-text("签收")');
   await expect(lly.locator('.tag.state')).toHaveText('办理中');
@@ -62,9 +73,9 @@ test('an imported item goes from the supervisor to the unit and back to closed',
   await sup.click('button:has-text("同意办结")');
   await expect(sup.locator('.tag.state')).toHaveText('已办结');
 
-  // The leader sees it closed.
-  const leader = await (await browser.newContext()).newPage();
-  await signIn(leader, 'lingdao');
+  // The leader is told it is done and sees it closed.
+  await leader.goto('/inbox');
+  await expect(leader.locator('.inbox')).toContainText('您批示的事项已办结');
   await leader.goto(itemUrl);
   await expect(leader.locator('.tag.state')).toHaveText('已办结');
   await expect(leader.locator('.timeline')).toContainText('同意办结');
