@@ -39,13 +39,19 @@ pub enum AuditCode {
     ItemsImported,
     ItemChanged,
     ProgressReported,
+    LedgerSnapshotTaken,
+    LedgerClosed,
+    LedgerOpened,
+    InspectionRecorded,
+    FindingRecorded,
+    ReferralRecorded,
     DemoLoaded,
     DataGenerated,
 }
 
 impl AuditCode {
     /// Every code, for filters and for decoding.
-    pub const ALL: [AuditCode; 30] = [
+    pub const ALL: [AuditCode; 36] = [
         AuditCode::LoginSucceeded,
         AuditCode::LoginFailed,
         AuditCode::AccountLocked,
@@ -74,6 +80,12 @@ impl AuditCode {
         AuditCode::ItemsImported,
         AuditCode::ItemChanged,
         AuditCode::ProgressReported,
+        AuditCode::LedgerSnapshotTaken,
+        AuditCode::LedgerClosed,
+        AuditCode::LedgerOpened,
+        AuditCode::InspectionRecorded,
+        AuditCode::FindingRecorded,
+        AuditCode::ReferralRecorded,
         AuditCode::DemoLoaded,
         AuditCode::DataGenerated,
     ];
@@ -109,6 +121,12 @@ impl AuditCode {
             AuditCode::ItemsImported => 5000,
             AuditCode::ItemChanged => 5001,
             AuditCode::ProgressReported => 5002,
+            AuditCode::LedgerSnapshotTaken => 5010,
+            AuditCode::LedgerClosed => 5011,
+            AuditCode::LedgerOpened => 5012,
+            AuditCode::InspectionRecorded => 5020,
+            AuditCode::FindingRecorded => 5021,
+            AuditCode::ReferralRecorded => 5022,
             AuditCode::DemoLoaded => 9000,
             AuditCode::DataGenerated => 9001,
         }
@@ -150,6 +168,12 @@ impl AuditCode {
             AuditCode::ItemsImported => "导入督办事项",
             AuditCode::ItemChanged => "督办事项流转",
             AuditCode::ProgressReported => "报送进展",
+            AuditCode::LedgerSnapshotTaken => "台账查账",
+            AuditCode::LedgerClosed => "台账结账",
+            AuditCode::LedgerOpened => "台账建账",
+            AuditCode::InspectionRecorded => "登记督查",
+            AuditCode::FindingRecorded => "登记督查发现问题",
+            AuditCode::ReferralRecorded => "移交问责线索",
             AuditCode::DemoLoaded => "载入演示数据",
             AuditCode::DataGenerated => "生成测试数据",
         }

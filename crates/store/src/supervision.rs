@@ -173,6 +173,19 @@ impl Store {
         year: i16,
         rows: &[TaskRow],
     ) -> Result<ImportSummary> {
+        let closed = sqlx::query("SELECT status FROM ledgers WHERE year = $1")
+            .bind(i64::from(year))
+            .fetch_optional(self.pool())
+            .await?
+            .map(|r| r.try_get::<String, _>("status"))
+            .transpose()?
+            .is_some_and(|status| status == "closed");
+        if closed {
+            return Err(Error::invalid(
+                "year",
+                format!("{year}年台账已结账，不能再导入"),
+            ));
+        }
         let calendar = self.work_calendar().await?;
         let units = self.unit_names().await?;
         let existing: HashSet<String> = sqlx::query(

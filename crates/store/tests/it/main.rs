@@ -6,9 +6,12 @@
 mod harness;
 
 mod audit;
+mod boards;
 mod calendar;
 mod demo;
 mod import;
+mod inspections;
+mod ledger;
 mod migrations;
 mod sessions;
 mod supervision;
