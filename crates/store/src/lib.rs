@@ -16,6 +16,7 @@ pub mod inspections;
 pub mod ledger;
 pub mod notify;
 pub mod sessions;
+pub mod summaries;
 pub mod supervision;
 pub mod units;
 pub mod users;

@@ -20,6 +20,7 @@ pub mod org;
 pub mod people;
 pub mod settings;
 pub mod shell;
+pub mod summaries;
 pub mod supervision;
 pub mod util;
 
@@ -80,6 +81,7 @@ pub fn app(state: AppState) -> Router {
         .merge(boards::router())
         .merge(ledger::router())
         .merge(inspections::router())
+        .merge(summaries::router())
         .nest("/api/v1", api::router())
         .route("/static/app.css", get(app_css))
         .route("/static/app.js", get(app_js))

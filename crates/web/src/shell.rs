@@ -46,6 +46,7 @@ impl Shell {
             nav.push(("/supervision/board", "挂图作战"));
             nav.push(("/supervision/ledgers", "年度台账"));
             nav.push(("/supervision/inspections", "督查检查"));
+            nav.push(("/supervision/summaries", "进展汇总"));
         }
         if viewer.can(Capability::ActForUnit) {
             nav.push(("/supervision/mine", "本单位督办"));
