@@ -2,5 +2,6 @@
 //! so the rest of the workspace compiles fast.
 
 pub mod export;
+pub mod summary;
 pub mod tasks;
 pub mod units;

@@ -14,6 +14,7 @@ mod inspections;
 mod ledger;
 mod migrations;
 mod sessions;
+mod summaries;
 mod supervision;
 mod units;
 mod users;

@@ -17,4 +17,5 @@ mod ledger;
 mod org;
 mod people;
 mod permissions;
+mod summaries;
 mod supervision;
