@@ -45,13 +45,17 @@ pub enum AuditCode {
     InspectionRecorded,
     FindingRecorded,
     ReferralRecorded,
+    ItemRegistered,
+    ExtensionRequested,
+    ExtensionDecided,
+    ItemUnitsChanged,
     DemoLoaded,
     DataGenerated,
 }
 
 impl AuditCode {
     /// Every code, for filters and for decoding.
-    pub const ALL: [AuditCode; 36] = [
+    pub const ALL: [AuditCode; 40] = [
         AuditCode::LoginSucceeded,
         AuditCode::LoginFailed,
         AuditCode::AccountLocked,
@@ -86,6 +90,10 @@ impl AuditCode {
         AuditCode::InspectionRecorded,
         AuditCode::FindingRecorded,
         AuditCode::ReferralRecorded,
+        AuditCode::ItemRegistered,
+        AuditCode::ExtensionRequested,
+        AuditCode::ExtensionDecided,
+        AuditCode::ItemUnitsChanged,
         AuditCode::DemoLoaded,
         AuditCode::DataGenerated,
     ];
@@ -127,6 +135,10 @@ impl AuditCode {
             AuditCode::InspectionRecorded => 5020,
             AuditCode::FindingRecorded => 5021,
             AuditCode::ReferralRecorded => 5022,
+            AuditCode::ItemRegistered => 5030,
+            AuditCode::ExtensionRequested => 5031,
+            AuditCode::ExtensionDecided => 5032,
+            AuditCode::ItemUnitsChanged => 5033,
             AuditCode::DemoLoaded => 9000,
             AuditCode::DataGenerated => 9001,
         }
@@ -174,6 +186,10 @@ impl AuditCode {
             AuditCode::InspectionRecorded => "登记督查",
             AuditCode::FindingRecorded => "登记督查发现问题",
             AuditCode::ReferralRecorded => "移交问责线索",
+            AuditCode::ItemRegistered => "督办事项立项",
+            AuditCode::ExtensionRequested => "申请延期",
+            AuditCode::ExtensionDecided => "审批延期",
+            AuditCode::ItemUnitsChanged => "调整承办单位",
             AuditCode::DemoLoaded => "载入演示数据",
             AuditCode::DataGenerated => "生成测试数据",
         }

@@ -66,6 +66,163 @@ impl Urgency {
     }
 }
 
+/// Where an item comes from (事项来源).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// 决策部署
+    Decision,
+    /// 全会、经济工作会议重点任务
+    Plenary,
+    /// 常委会议定事项
+    StandingCommittee,
+    /// 领导批示
+    Instruction,
+    /// 会议纪要
+    Minutes,
+    /// 改革要点
+    Reform,
+    /// 调研回访
+    Research,
+    /// 人大代表建议、政协委员提案
+    Congress,
+    /// 群众、媒体、网络反映问题
+    Public,
+}
+
+impl Source {
+    pub const ALL: [Source; 9] = [
+        Source::Decision,
+        Source::Plenary,
+        Source::StandingCommittee,
+        Source::Instruction,
+        Source::Minutes,
+        Source::Reform,
+        Source::Research,
+        Source::Congress,
+        Source::Public,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Source::Decision => "decision",
+            Source::Plenary => "plenary",
+            Source::StandingCommittee => "standing_committee",
+            Source::Instruction => "instruction",
+            Source::Minutes => "minutes",
+            Source::Reform => "reform",
+            Source::Research => "research",
+            Source::Congress => "congress",
+            Source::Public => "public",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Source::Decision => "决策部署",
+            Source::Plenary => "全会、经济工作会议重点任务",
+            Source::StandingCommittee => "常委会议定事项",
+            Source::Instruction => "领导批示",
+            Source::Minutes => "会议纪要",
+            Source::Reform => "改革要点",
+            Source::Research => "调研回访",
+            Source::Congress => "人大建议、政协提案",
+            Source::Public => "群众、媒体、网络反映问题",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Source> {
+        Source::ALL
+            .into_iter()
+            .find(|s| s.code() == code || s.label() == code)
+    }
+}
+
+/// 特急 items count in hours, not working days: one is due [`CRITICAL_HOURS`] hours after it
+/// is assigned (交办), whatever the calendar says. Its light is red once that instant has
+/// passed and yellow in the last [`CRITICAL_YELLOW_HOURS`] hours. Fixed for now; a setting
+/// may make them configurable later.
+pub const CRITICAL_HOURS: i64 = 24;
+/// The yellow window of a 特急 item, in hours before it is due.
+pub const CRITICAL_YELLOW_HOURS: i64 = 4;
+const HOUR_MS: i64 = 3_600_000;
+
+/// When a 特急 item assigned at `assigned_at_ms` (unix ms) is due.
+pub fn critical_due_at(assigned_at_ms: i64) -> i64 {
+    assigned_at_ms.saturating_add(CRITICAL_HOURS * HOUR_MS)
+}
+
+/// The light of a 特急 item due at the instant `due_at_ms`, at `now_ms`.
+pub fn critical_signal(state: ItemState, due_at_ms: i64, now_ms: i64) -> Signal {
+    if !state.is_open() {
+        Signal::None
+    } else if now_ms > due_at_ms {
+        Signal::Red
+    } else if due_at_ms - now_ms <= CRITICAL_YELLOW_HOURS * HOUR_MS {
+        Signal::Yellow
+    } else {
+        Signal::Green
+    }
+}
+
+/// Whole hours left until `due_at_ms`, rounded up (an hour and a minute left is 2); negative
+/// once overdue (rounded away from zero: a minute late is -1).
+pub fn hours_left(due_at_ms: i64, now_ms: i64) -> i64 {
+    let left = due_at_ms - now_ms;
+    if left >= 0 {
+        (left + HOUR_MS - 1) / HOUR_MS
+    } else {
+        -((-left + HOUR_MS - 1) / HOUR_MS)
+    }
+}
+
+/// The cadence of an item whose 完成时限 names none: a progress report by the last day of
+/// every month, so that the stalled signal applies to every item.
+pub const DEFAULT_CADENCE: &str = "monthly:31";
+
+/// The reporting cycle an item's units report in, from its cadence.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cycle {
+    /// This calendar month (monthly cadences).
+    Month,
+    /// This week, Monday to Sunday (weekly cadences).
+    Week,
+    /// Since the item was assigned (any other cadence, or none).
+    SinceAssignment,
+}
+
+impl Cycle {
+    pub fn from_cadence(cadence: Option<&str>) -> Cycle {
+        match cadence.map(|c| c.split(':').next().unwrap_or(c)) {
+            Some("monthly") => Cycle::Month,
+            Some("weekly") => Cycle::Week,
+            _ => Cycle::SinceAssignment,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Cycle::Month => "本月",
+            Cycle::Week => "本周",
+            Cycle::SinceAssignment => "交办以来",
+        }
+    }
+
+    /// The first day of the cycle that contains `today`; `None` when the cycle starts at the
+    /// item's assignment.
+    pub fn start(self, today: Date) -> Option<Date> {
+        match self {
+            Cycle::Month => Some(today.first_of_month()),
+            Cycle::Week => {
+                let back = i64::from(today.weekday().to_monday_zero_offset());
+                today.checked_sub(jiff::Span::new().days(back)).ok()
+            }
+            Cycle::SinceAssignment => None,
+        }
+    }
+}
+
 /// Where an item is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -328,10 +485,9 @@ pub fn signal(
         if report_due < today && !reported {
             return Signal::Stalled;
         }
-        if due.is_none() && report_due <= calendar.add_workdays(today, yellow_days) {
-            return Signal::Yellow;
-        }
     }
+    // An item with no due date (recurring, ongoing) is green while its reports keep coming:
+    // `next_report` is the report date already passed, so it cannot make it yellow.
     Signal::Green
 }
 
@@ -524,5 +680,58 @@ mod tests {
             &cal(),
         );
         assert_eq!(s, Signal::None);
+    }
+    #[test]
+    fn a_critical_item_is_red_after_24_hours_and_yellow_in_the_last_four() {
+        let assigned = 1_780_000_000_000_i64;
+        let due = critical_due_at(assigned);
+        assert_eq!(due - assigned, 24 * HOUR_MS);
+        let s = |now| critical_signal(ItemState::Assigned, due, now);
+        assert_eq!(s(assigned), Signal::Green);
+        assert_eq!(s(due - 4 * HOUR_MS - 1), Signal::Green);
+        assert_eq!(s(due - 4 * HOUR_MS), Signal::Yellow);
+        assert_eq!(s(due), Signal::Yellow);
+        assert_eq!(s(due + 1), Signal::Red);
+        assert_eq!(
+            critical_signal(ItemState::Closed, due, due + 1),
+            Signal::None
+        );
+        assert_eq!(hours_left(due, assigned), 24);
+        assert_eq!(hours_left(due, assigned + 60_000), 24);
+        assert_eq!(hours_left(due, due - HOUR_MS), 1);
+        assert_eq!(hours_left(due, due), 0);
+        assert_eq!(hours_left(due, due + 60_000), -1);
+    }
+
+    #[test]
+    fn the_reporting_cycle_follows_the_cadence() {
+        let wednesday = date(2026, 3, 18);
+        assert_eq!(Cycle::from_cadence(Some("monthly:31")), Cycle::Month);
+        assert_eq!(Cycle::from_cadence(Some("weekly:5")), Cycle::Week);
+        assert_eq!(
+            Cycle::from_cadence(Some("quarterly")),
+            Cycle::SinceAssignment
+        );
+        assert_eq!(Cycle::from_cadence(None), Cycle::SinceAssignment);
+        assert_eq!(Cycle::Month.start(wednesday), Some(date(2026, 3, 1)));
+        assert_eq!(Cycle::Week.start(wednesday), Some(date(2026, 3, 16)));
+        assert_eq!(
+            Cycle::Week.start(date(2026, 3, 16)),
+            Some(date(2026, 3, 16))
+        );
+        assert_eq!(
+            Cycle::Week.start(date(2026, 3, 22)),
+            Some(date(2026, 3, 16))
+        );
+        assert_eq!(Cycle::SinceAssignment.start(wednesday), None);
+    }
+
+    #[test]
+    fn sources_round_trip() {
+        for s in Source::ALL {
+            assert_eq!(Source::from_code(s.code()), Some(s));
+            assert_eq!(Source::from_code(s.label()), Some(s));
+        }
+        assert_eq!(Source::from_code("nope"), None);
     }
 }

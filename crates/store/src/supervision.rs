@@ -18,8 +18,16 @@ use zhongshu_domain::deadline::{Deadline, parse_deadline};
 use zhongshu_domain::ids::UnitId;
 use zhongshu_domain::org::RowProblem;
 use zhongshu_domain::supervision::{
-    Action, ItemState, Signal, Standing, TaskRow, signal, transition,
+    Action, CRITICAL_HOURS, Cycle, DEFAULT_CADENCE, ItemState, Signal, Source, Standing, TaskRow,
+    Urgency, critical_due_at, critical_signal, hours_left, signal, transition,
 };
+
+/// The columns [`item_from_row`] reads, of `items i` joined with its parent `p` and lead unit
+/// `u`.
+const ITEM_COLUMNS: &str = "i.id, i.ledger_year, i.parent_id, \
+     COALESCE(p.title, '') AS parent_title, i.seq, i.category, i.title, i.lead_unit_id, \
+     COALESCE(u.name, '') AS lead_unit, i.leader_text, i.person_text, i.deadline_text, \
+     i.due_date, i.cadence, i.state, i.note, i.version, i.urgency, i.assigned_at, i.due_at";
 
 /// An item as lists show it.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -46,6 +54,78 @@ pub struct ItemRow {
     /// Latest progress report's "done" text.
     pub latest_progress: String,
     pub last_report_at: Option<i64>,
+    pub urgency: Urgency,
+    pub assigned_at: Option<i64>,
+    /// The instant a 特急 item is due (24 hours after assignment); `None` for the others.
+    pub due_at: Option<i64>,
+    /// Whole hours left until `due_at` (negative once overdue), for open 特急 items.
+    pub hours_left: Option<i64>,
+}
+
+/// The supervisor's work queues on the ledger page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Queue {
+    /// 待签收: assigned, the lead unit has not signed for it.
+    Unacknowledged,
+    /// 需协调事项: a unit's latest report asks for coordination.
+    Coordination,
+    /// 申请办结: closure requested.
+    ClosureRequested,
+    /// 待审批延期: an extension request awaits a decision.
+    Extension,
+}
+
+impl Queue {
+    pub const ALL: [Queue; 4] = [
+        Queue::Unacknowledged,
+        Queue::Coordination,
+        Queue::ClosureRequested,
+        Queue::Extension,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Queue::Unacknowledged => "unacknowledged",
+            Queue::Coordination => "coordination",
+            Queue::ClosureRequested => "closure_requested",
+            Queue::Extension => "extension",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Queue::Unacknowledged => "待签收",
+            Queue::Coordination => "需协调事项",
+            Queue::ClosureRequested => "申请办结",
+            Queue::Extension => "待审批延期",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Queue> {
+        Queue::ALL.into_iter().find(|q| q.code() == code)
+    }
+
+    /// The condition on `items i` that puts an item in this queue.
+    fn condition(self) -> &'static str {
+        match self {
+            Queue::Unacknowledged => {
+                " AND i.state = 'assigned' AND EXISTS (SELECT 1 FROM item_units qa \
+                 WHERE qa.item_id = i.id AND qa.role = 'lead' AND qa.acknowledged_at IS NULL)"
+            }
+            Queue::Coordination => {
+                " AND i.state IN ('assigned', 'in_progress', 'closure_requested') \
+                 AND EXISTS (SELECT 1 FROM progress_reports qr WHERE qr.item_id = i.id \
+                 AND qr.coordination <> '' AND qr.id = (SELECT MAX(qm.id) FROM progress_reports qm \
+                 WHERE qm.item_id = i.id AND qm.unit_id = qr.unit_id))"
+            }
+            Queue::ClosureRequested => " AND i.state = 'closure_requested'",
+            Queue::Extension => {
+                " AND EXISTS (SELECT 1 FROM item_deadline_changes qe WHERE qe.item_id = i.id \
+                 AND qe.status = 'pending')"
+            }
+        }
+    }
 }
 
 /// Filters of the ledger list; all optional.
@@ -58,6 +138,8 @@ pub struct ItemFilter {
     pub query: Option<String>,
     /// Only items past their due date and still open.
     pub overdue_on: Option<Date>,
+    /// Only the items of one supervisor queue.
+    pub queue: Option<Queue>,
 }
 
 /// What an import wrote.
@@ -115,6 +197,113 @@ pub struct ItemDetail {
     pub reports: Vec<ProgressReport>,
     pub history: Vec<HistoryEntry>,
     pub milestones: Vec<String>,
+    pub source: Source,
+    /// The source's reference (文号).
+    pub source_ref: String,
+    pub content: String,
+    /// The responsible leader's user, when the name matched exactly one leader.
+    pub leader_user_id: Option<i64>,
+    /// The deadline history: every extension request and its outcome, newest first.
+    pub deadline_changes: Vec<DeadlineChange>,
+    /// The reporting cycle the count below is for.
+    pub cycle: Cycle,
+    /// How many of the item's units reported in the current cycle.
+    pub reported_this_cycle: usize,
+}
+
+/// One extension request (申请延期) and its outcome.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct DeadlineChange {
+    pub id: i64,
+    pub unit_name: String,
+    pub old_deadline_text: String,
+    pub old_due_date: Option<String>,
+    pub new_deadline_text: String,
+    pub new_due_date: String,
+    pub reason: String,
+    pub requested_by_name: String,
+    pub requested_at: i64,
+    /// `pending`, `approved` or `refused`.
+    pub status: String,
+    pub decided_by_name: Option<String>,
+    pub decided_at: Option<i64>,
+    pub decision_note: String,
+}
+
+impl DeadlineChange {
+    pub fn is_pending(&self) -> bool {
+        self.status == "pending"
+    }
+
+    pub fn status_label(&self) -> &'static str {
+        match self.status.as_str() {
+            "pending" => "待审批",
+            "approved" => "已同意",
+            _ => "未同意",
+        }
+    }
+}
+
+impl ItemDetail {
+    /// The extension request awaiting a decision, if any.
+    pub fn pending_extension(&self) -> Option<&DeadlineChange> {
+        self.deadline_changes.iter().find(|c| c.is_pending())
+    }
+}
+
+/// An item as the supervision office registers it (立项) by hand. Ids and codes come from the
+/// form as chosen; everything is checked by [`Store::create_item`].
+#[derive(Clone, Debug, Default)]
+pub struct NewItem {
+    pub ledger_year: i64,
+    /// A [`Source`] code.
+    pub source: String,
+    pub source_ref: String,
+    pub category: String,
+    /// An [`Urgency`] code.
+    pub urgency: String,
+    pub title: String,
+    pub content: String,
+    pub lead_unit_id: Option<i64>,
+    pub co_unit_ids: Vec<i64>,
+    pub leader: String,
+    pub person: String,
+    pub deadline: String,
+    pub parent_id: Option<i64>,
+    pub note: String,
+}
+
+/// What the registration form offers.
+#[derive(Clone, Debug, Default)]
+pub struct RegistrationOptions {
+    /// Active units, in tree order.
+    pub units: Vec<(i64, String)>,
+    /// Display names of active leaders.
+    pub leaders: Vec<String>,
+    /// 重点任务 groups of open ledgers: (id, year, label).
+    pub groups: Vec<(i64, i64, String)>,
+    /// Open ledger years, newest first.
+    pub open_years: Vec<i64>,
+}
+
+/// How many items each supervisor queue holds.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct QueueCounts {
+    pub unacknowledged: i64,
+    pub coordination: i64,
+    pub closure_requested: i64,
+    pub extension: i64,
+}
+
+impl QueueCounts {
+    pub fn get(&self, queue: Queue) -> i64 {
+        match queue {
+            Queue::Unacknowledged => self.unacknowledged,
+            Queue::Coordination => self.coordination,
+            Queue::ClosureRequested => self.closure_requested,
+            Queue::Extension => self.extension,
+        }
+    }
 }
 
 /// A leader's instruction (批示) on an item.
@@ -245,6 +434,8 @@ impl Store {
                 Some(id)
             };
             let (kind, due, milestones, cadence, working_days) = deadline_columns(&c.deadline);
+            // An item whose deadline names no cadence reports monthly, by the month's last day.
+            let cadence = cadence.or_else(|| Some(DEFAULT_CADENCE.to_owned()));
             let id: i64 = sqlx::query(
                 "INSERT INTO items (ledger_year, parent_id, seq, category, title, lead_unit_id, \
                  leader_text, person_text, deadline_text, deadline_kind, due_date, milestones, \
@@ -353,10 +544,7 @@ impl Store {
             None => return Ok(Vec::new()),
         };
         let sql = format!(
-            "SELECT i.id, i.ledger_year, i.parent_id, COALESCE(p.title, '') AS parent_title, \
-             i.seq, i.category, i.title, i.lead_unit_id, COALESCE(u.name, '') AS lead_unit, \
-             i.leader_text, i.person_text, i.deadline_text, i.due_date, i.cadence, i.state, \
-             i.note, i.version FROM items i LEFT JOIN items p ON p.id = i.parent_id \
+            "SELECT {ITEM_COLUMNS} FROM items i LEFT JOIN items p ON p.id = i.parent_id \
              LEFT JOIN units u ON u.id = i.lead_unit_id WHERE i.is_group = 0 {where_sql} \
              ORDER BY i.ledger_year DESC, i.id LIMIT {}",
             limit.clamp(1, 100_000)
@@ -431,10 +619,8 @@ impl Store {
             return Err(Error::NotFound("事项"));
         };
         let sql = format!(
-            "SELECT i.id, i.ledger_year, i.parent_id, COALESCE(p.title, '') AS parent_title, \
-             i.seq, i.category, i.title, i.lead_unit_id, COALESCE(u.name, '') AS lead_unit, \
-             i.leader_text, i.person_text, i.deadline_text, i.due_date, i.cadence, i.state, \
-             i.note, i.version, i.milestones FROM items i LEFT JOIN items p ON p.id = i.parent_id \
+            "SELECT {ITEM_COLUMNS}, i.milestones, i.source, i.source_ref, i.content, \
+             i.leader_user_id FROM items i LEFT JOIN items p ON p.id = i.parent_id \
              LEFT JOIN units u ON u.id = i.lead_unit_id WHERE i.is_group = 0 AND i.id = {id} \
              {where_sql}"
         );
@@ -453,6 +639,27 @@ impl Store {
         let extras = self.item_extras(&[id]).await?;
         let item = item_from_row(&row, &extras, &calendar, today, yellow_days)?;
         let milestones: String = row.try_get("milestones")?;
+        let source: String = row.try_get("source")?;
+        let source_ref: String = row.try_get("source_ref")?;
+        let content: String = row.try_get("content")?;
+        let leader_user_id: Option<i64> = row.try_get("leader_user_id")?;
+        let cycle = Cycle::from_cadence(item.cadence.as_deref());
+        let cycle_start = match cycle.start(today) {
+            Some(day) => beijing_midnight_ms(day),
+            None => item.assigned_at,
+        }
+        .unwrap_or(0);
+        let reported_this_cycle: i64 = sqlx::query(
+            "SELECT COUNT(DISTINCT r.unit_id) AS n FROM progress_reports r \
+             JOIN item_units iu ON iu.item_id = r.item_id AND iu.unit_id = r.unit_id \
+             WHERE r.item_id = $1 AND r.reported_at >= $2",
+        )
+        .bind(id)
+        .bind(cycle_start)
+        .fetch_one(self.pool())
+        .await?
+        .try_get("n")?;
+        let deadline_changes = self.deadline_changes(id).await?;
         let units = sqlx::query(
             "SELECT iu.unit_id, un.name, iu.role, iu.acknowledged_at, iu.last_report_at \
              FROM item_units iu JOIN units un ON un.id = iu.unit_id WHERE iu.item_id = $1 \
@@ -547,6 +754,13 @@ impl Store {
                 .filter(|m| !m.is_empty())
                 .map(str::to_owned)
                 .collect(),
+            source: Source::from_code(&source).unwrap_or(Source::Decision),
+            source_ref,
+            content,
+            leader_user_id,
+            deadline_changes,
+            cycle,
+            reported_this_cycle: usize::try_from(reported_this_cycle).unwrap_or(0),
         })
     }
 
@@ -611,6 +825,12 @@ impl Store {
         }
         let next = transition(current, action, standing)
             .map_err(|refused| Error::invalid("action", refused.0))?;
+        if matches!(action, Action::RequestExtension | Action::DecideExtension) {
+            return Err(Error::invalid(
+                "action",
+                "请通过“申请延期”或“审批延期”填写新的完成时限和意见",
+            ));
+        }
         if matches!(action, Action::SendBack | Action::Dispute | Action::Cancel)
             && note.trim().is_empty()
         {
@@ -704,6 +924,9 @@ impl Store {
         .rows_affected();
         if changed == 0 {
             return Err(Error::StaleVersion);
+        }
+        if action == Action::Assign {
+            assigned(&mut w.tx, id, version, &title, now).await?;
         }
         if action == Action::Acknowledge
             && let Some(unit) = unit
@@ -881,6 +1104,907 @@ impl Store {
     }
 }
 
+/// Problems of one field, gathered before anything is written.
+type Problems = Vec<crate::FieldProblem>;
+
+fn problem(problems: &mut Problems, field: &'static str, message: impl Into<String>) {
+    problems.push(crate::FieldProblem::new(field, message));
+}
+
+/// An item's columns that the extension and reassignment steps read.
+struct ItemHead {
+    state: ItemState,
+    version: i64,
+    ledger_year: i64,
+    title: String,
+    deadline_text: String,
+    due_date: Option<String>,
+    lead_unit_id: Option<i64>,
+}
+
+impl Store {
+    /// What the registration form offers: active units, leaders, 重点任务 of open ledgers.
+    pub async fn registration_options(&self, sup: Supervisor<'_>) -> Result<RegistrationOptions> {
+        let units = self
+            .list_units(sup.viewer())
+            .await?
+            .into_iter()
+            .filter(|u| !u.merged)
+            .map(|u| (u.id.get(), u.name))
+            .collect();
+        let leaders = sqlx::query(
+            "SELECT DISTINCT u.display_name FROM users u JOIN user_roles r ON r.user_id = u.id \
+             WHERE r.role = 'leader' AND u.disabled = 0 ORDER BY u.display_name",
+        )
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(|r| r.try_get::<String, _>("display_name"))
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+        let groups = sqlx::query(
+            "SELECT i.id, i.ledger_year, i.seq, i.title FROM items i \
+             JOIN ledgers l ON l.year = i.ledger_year \
+             WHERE i.is_group = 1 AND l.status = 'open' ORDER BY i.ledger_year DESC, i.id",
+        )
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(|r| {
+            let seq: String = r.try_get("seq")?;
+            let title: String = r.try_get("title")?;
+            let year: i64 = r.try_get("ledger_year")?;
+            let label = if seq.is_empty() {
+                format!("{year}年 · {title}")
+            } else {
+                format!("{year}年 · {seq}. {title}")
+            };
+            Ok((r.try_get("id")?, year, label))
+        })
+        .collect::<Result<Vec<_>>>()?;
+        let open_years =
+            sqlx::query("SELECT year FROM ledgers WHERE status = 'open' ORDER BY year DESC")
+                .fetch_all(self.pool())
+                .await?
+                .iter()
+                .map(|r| r.try_get::<i64, _>("year"))
+                .collect::<std::result::Result<Vec<_>, _>>()?;
+        Ok(RegistrationOptions {
+            units,
+            leaders,
+            groups,
+            open_years,
+        })
+    }
+
+    /// Checks a set of lead and co-units: the lead is required, every unit must be active.
+    /// Returns the lead and the co-units without the lead or repeats.
+    async fn check_units(
+        &self,
+        lead: Option<i64>,
+        co: &[i64],
+        problems: &mut Problems,
+    ) -> Result<(Option<i64>, Vec<i64>)> {
+        let active: HashMap<i64, String> = self
+            .unit_names()
+            .await?
+            .into_iter()
+            .map(|(id, name)| (id.get(), name))
+            .collect();
+        let lead = match lead {
+            None => {
+                problem(problems, "lead_unit_id", "请选择牵头单位");
+                None
+            }
+            Some(id) if !active.contains_key(&id) => {
+                problem(problems, "lead_unit_id", "所选牵头单位不存在或已合并");
+                None
+            }
+            Some(id) => Some(id),
+        };
+        let mut co_units = Vec::new();
+        for id in co {
+            if !active.contains_key(id) {
+                problem(problems, "co_unit_ids", "所选责任单位不存在或已合并");
+            } else if Some(*id) != lead && !co_units.contains(id) {
+                co_units.push(*id);
+            }
+        }
+        Ok((lead, co_units))
+    }
+
+    /// The leader user a 责任领导 text names: the one active leader of that display name. An
+    /// empty text names none; a name no leader has is a problem; a name shared by several
+    /// leaders, or several names, is kept as text only.
+    async fn match_leader(&self, text: &str, problems: &mut Problems) -> Result<Option<i64>> {
+        let names: Vec<&str> = text
+            .split(['、', '，', ',', ' ', '　'])
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .collect();
+        let mut matched = Vec::new();
+        for name in &names {
+            let ids: Vec<i64> = sqlx::query(
+                "SELECT DISTINCT u.id FROM users u JOIN user_roles r ON r.user_id = u.id \
+                 WHERE r.role = 'leader' AND u.disabled = 0 AND u.display_name = $1",
+            )
+            .bind(*name)
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .filter_map(|r| r.try_get::<i64, _>("id").ok())
+            .collect();
+            if ids.is_empty() {
+                problem(
+                    problems,
+                    "leader",
+                    format!("没有名为“{name}”的领导，请核对姓名"),
+                );
+            }
+            matched.push(ids);
+        }
+        Ok(match matched.as_slice() {
+            [one] if one.len() == 1 => one.first().copied(),
+            _ => None,
+        })
+    }
+
+    /// Registers (立项) an item by hand: as a draft, or registered and assigned at once
+    /// (`assign`), telling its units. Every field is checked first and every problem reported
+    /// by field; nothing is written unless all pass.
+    pub async fn create_item(
+        &self,
+        sup: Supervisor<'_>,
+        new: &NewItem,
+        assign: bool,
+    ) -> Result<i64> {
+        let viewer = sup.viewer();
+        let mut problems = Problems::new();
+        let title = new.title.trim();
+        if title.is_empty() {
+            problem(&mut problems, "title", "请填写事项名称");
+        } else if title.chars().count() > 500 {
+            problem(&mut problems, "title", "事项名称不能超过500字");
+        }
+        let source = Source::from_code(new.source.trim());
+        if source.is_none() {
+            problem(&mut problems, "source", "请选择事项来源");
+        }
+        let urgency = Urgency::from_code(new.urgency.trim());
+        if urgency.is_none() {
+            problem(&mut problems, "urgency", "请选择紧急程度");
+        }
+        let year = i16::try_from(new.ledger_year)
+            .ok()
+            .filter(|y| (2000..=2100).contains(y));
+        match year {
+            None => problem(&mut problems, "ledger_year", "请填写正确的台账年度"),
+            Some(y) => {
+                let status: Option<String> =
+                    sqlx::query("SELECT status FROM ledgers WHERE year = $1")
+                        .bind(i64::from(y))
+                        .fetch_optional(self.pool())
+                        .await?
+                        .map(|r| r.try_get("status"))
+                        .transpose()?;
+                if status.as_deref() == Some("closed") {
+                    problem(
+                        &mut problems,
+                        "ledger_year",
+                        format!("{y}年台账已结账，不能再立项"),
+                    );
+                }
+            }
+        }
+        let (lead, co) = self
+            .check_units(new.lead_unit_id, &new.co_unit_ids, &mut problems)
+            .await?;
+        let leader_user_id = self.match_leader(&new.leader, &mut problems).await?;
+        let critical = urgency == Some(Urgency::Critical);
+        let deadline_text = match new.deadline.trim() {
+            "" if critical => format!("交办后{CRITICAL_HOURS}小时内"),
+            text => text.to_owned(),
+        };
+        let mut deadline = None;
+        if new.deadline.trim().is_empty() {
+            if !critical {
+                problem(&mut problems, "deadline", "请填写完成时限");
+            }
+        } else if let Some(y) = year {
+            let calendar = self.work_calendar().await?;
+            match parse_deadline(&deadline_text, y, &calendar) {
+                Ok(d) => {
+                    if let (Some(due), Ok(start)) = (d.due(), Date::new(y, 1, 1))
+                        && due < start
+                    {
+                        problem(
+                            &mut problems,
+                            "deadline",
+                            format!("“{deadline_text}”早于{y}年台账的起始日期"),
+                        );
+                    } else {
+                        deadline = Some(d);
+                    }
+                }
+                Err(e) => problem(&mut problems, "deadline", e.message),
+            }
+        }
+        let mut parent = None;
+        if let Some(pid) = new.parent_id {
+            let row = sqlx::query(
+                "SELECT ledger_year, seq, category FROM items WHERE id = $1 AND is_group = 1",
+            )
+            .bind(pid)
+            .fetch_optional(self.pool())
+            .await?;
+            match row {
+                None => problem(&mut problems, "parent_id", "所选重点任务不存在"),
+                Some(r) => {
+                    let py: i64 = r.try_get("ledger_year")?;
+                    if Some(py) != year.map(i64::from) {
+                        problem(
+                            &mut problems,
+                            "parent_id",
+                            format!("所选重点任务属于{py}年台账，与台账年度不一致"),
+                        );
+                    } else {
+                        let seq: String = r.try_get("seq")?;
+                        let category: String = r.try_get("category")?;
+                        parent = Some((pid, seq, category));
+                    }
+                }
+            }
+        }
+        if !problems.is_empty() {
+            return Err(Error::Invalid(problems));
+        }
+        let (Some(year), Some(source), Some(urgency), Some(lead)) = (year, source, urgency, lead)
+        else {
+            return Err(Error::Internal("立项校验不完整".to_owned()));
+        };
+        let (kind, due, milestones, cadence, working_days) = match &deadline {
+            Some(d) => deadline_columns(d),
+            None => ("date", None, String::new(), None, None),
+        };
+        let cadence = cadence.or_else(|| (!critical).then(|| DEFAULT_CADENCE.to_owned()));
+        let category = match (new.category.trim(), &parent) {
+            ("", Some((_, _, c))) => c.clone(),
+            (c, _) => c.to_owned(),
+        };
+        let seq = parent
+            .as_ref()
+            .map(|(_, s, _)| s.clone())
+            .unwrap_or_default();
+        let now = now_ms();
+        let mut w = self.write().await?;
+        let opened = sqlx::query(
+            "INSERT INTO ledgers (year, opened_at, opened_by) VALUES ($1, $2, $3) \
+             ON CONFLICT (year) DO NOTHING",
+        )
+        .bind(i64::from(year))
+        .bind(now)
+        .bind(&viewer.username)
+        .execute(&mut *w.tx)
+        .await?
+        .rows_affected()
+            > 0;
+        let state = if assign {
+            ItemState::Registered
+        } else {
+            ItemState::Draft
+        };
+        let id: i64 = sqlx::query(
+            "INSERT INTO items (ledger_year, parent_id, seq, category, title, content, source, \
+             source_ref, urgency, lead_unit_id, leader_text, leader_user_id, person_text, \
+             deadline_text, deadline_kind, due_date, milestones, cadence, working_days, note, \
+             state, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
+             $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $22) RETURNING id",
+        )
+        .bind(i64::from(year))
+        .bind(parent.as_ref().map(|(id, _, _)| *id))
+        .bind(&seq)
+        .bind(&category)
+        .bind(title)
+        .bind(new.content.trim())
+        .bind(source.code())
+        .bind(new.source_ref.trim())
+        .bind(urgency.code())
+        .bind(lead)
+        .bind(new.leader.trim())
+        .bind(leader_user_id)
+        .bind(new.person.trim())
+        .bind(&deadline_text)
+        .bind(kind)
+        .bind(due.clone())
+        .bind(milestones)
+        .bind(cadence.clone())
+        .bind(working_days)
+        .bind(new.note.trim())
+        .bind(state.code())
+        .bind(now)
+        .fetch_one(&mut *w.tx)
+        .await?
+        .try_get("id")?;
+        sqlx::query("INSERT INTO item_units (item_id, unit_id, role) VALUES ($1, $2, 'lead')")
+            .bind(id)
+            .bind(lead)
+            .execute(&mut *w.tx)
+            .await?;
+        for unit in &co {
+            sqlx::query("INSERT INTO item_units (item_id, unit_id, role) VALUES ($1, $2, 'co')")
+                .bind(id)
+                .bind(unit)
+                .execute(&mut *w.tx)
+                .await?;
+        }
+        let actor = viewer.display_or_username();
+        if assign {
+            history(
+                &mut w.tx,
+                id,
+                Action::Register.label(),
+                &actor,
+                None,
+                None,
+                Some(ItemState::Registered),
+                "",
+            )
+            .await?;
+            sqlx::query("UPDATE items SET state = 'assigned' WHERE id = $1")
+                .bind(id)
+                .execute(&mut *w.tx)
+                .await?;
+            assigned(&mut w.tx, id, 1, title, now).await?;
+            history(
+                &mut w.tx,
+                id,
+                Action::Assign.label(),
+                &actor,
+                None,
+                Some(ItemState::Registered),
+                Some(ItemState::Assigned),
+                "",
+            )
+            .await?;
+        } else {
+            history(
+                &mut w.tx,
+                id,
+                "登记草稿",
+                &actor,
+                None,
+                None,
+                Some(ItemState::Draft),
+                "",
+            )
+            .await?;
+        }
+        w.audit(
+            viewer,
+            AuditCode::ItemRegistered,
+            &format!("item:{id}"),
+            None,
+            Some(json!({
+                "ledger_year": year,
+                "title": title,
+                "source": source.code(),
+                "source_ref": new.source_ref.trim(),
+                "urgency": urgency.code(),
+                "lead_unit_id": lead,
+                "co_unit_ids": co,
+                "leader": new.leader.trim(),
+                "leader_user_id": leader_user_id,
+                "deadline": deadline_text,
+                "due_date": due,
+                "cadence": cadence,
+                "parent_id": parent.as_ref().map(|(id, _, _)| *id),
+                "state": if assign { "assigned" } else { "draft" },
+                "ledger_opened": opened,
+            })),
+        )
+        .await?;
+        w.commit().await?;
+        Ok(id)
+    }
+
+    async fn item_head(&self, conn: &mut sqlx::AnyConnection, id: i64) -> Result<ItemHead> {
+        let row = sqlx::query(
+            "SELECT state, version, ledger_year, title, deadline_text, due_date, lead_unit_id \
+             FROM items WHERE id = $1 AND is_group = 0",
+        )
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or(Error::NotFound("事项"))?;
+        let state: String = row.try_get("state")?;
+        Ok(ItemHead {
+            state: ItemState::from_code(&state).unwrap_or(ItemState::Registered),
+            version: row.try_get("version")?,
+            ledger_year: row.try_get("ledger_year")?,
+            title: row.try_get("title")?,
+            deadline_text: row.try_get("deadline_text")?,
+            due_date: row.try_get("due_date")?,
+            lead_unit_id: row.try_get("lead_unit_id")?,
+        })
+    }
+
+    /// The lead unit asks for a new deadline (申请延期): a date, or 完成时限 text read in the
+    /// ledger's year, that is later than the current one, with a reason. The supervision office
+    /// is told; one request may wait at a time.
+    pub async fn request_extension(
+        &self,
+        viewer: &Viewer,
+        id: i64,
+        version: i64,
+        new_deadline: &str,
+        reason: &str,
+    ) -> Result<()> {
+        let (standing, unit) = self.standing(viewer, id).await?;
+        if standing == Standing::Other {
+            return Err(Error::NotFound("事项"));
+        }
+        let calendar = self.work_calendar().await?;
+        let mut w = self.write().await?;
+        let head = self.item_head(&mut w.tx, id).await?;
+        transition(head.state, Action::RequestExtension, standing)
+            .map_err(|refused| Error::invalid("action", refused.0))?;
+        if head.version != version {
+            return Err(Error::StaleVersion);
+        }
+        let mut problems = Problems::new();
+        let pending = sqlx::query(
+            "SELECT id FROM item_deadline_changes WHERE item_id = $1 AND status = 'pending'",
+        )
+        .bind(id)
+        .fetch_optional(&mut *w.tx)
+        .await?;
+        if pending.is_some() {
+            problem(
+                &mut problems,
+                "action",
+                "已有一项延期申请待审批，请等待督查室审批",
+            );
+        }
+        let text = new_deadline.trim();
+        let mut new_due = None;
+        if text.is_empty() {
+            problem(&mut problems, "new_deadline", "请填写延期后的完成时限");
+        } else {
+            let year = i16::try_from(head.ledger_year).unwrap_or(2000);
+            match parse_deadline(text, year, &calendar) {
+                Err(e) => problem(&mut problems, "new_deadline", e.message),
+                Ok(d) => match d.due() {
+                    None => problem(
+                        &mut problems,
+                        "new_deadline",
+                        "延期后的完成时限须是一个具体日期，如“9月30日前”",
+                    ),
+                    Some(due) => {
+                        let old = head
+                            .due_date
+                            .as_deref()
+                            .and_then(|d| d.parse::<Date>().ok());
+                        if let Some(old) = old
+                            && due <= old
+                        {
+                            problem(
+                                &mut problems,
+                                "new_deadline",
+                                format!("新的完成时限（{due}）须晚于原时限（{old}）"),
+                            );
+                        } else {
+                            new_due = Some(due);
+                        }
+                    }
+                },
+            }
+        }
+        if reason.trim().is_empty() {
+            problem(&mut problems, "reason", "请写明延期理由");
+        }
+        if !problems.is_empty() {
+            return Err(Error::Invalid(problems));
+        }
+        let Some(new_due) = new_due else {
+            return Err(Error::Internal("延期校验不完整".to_owned()));
+        };
+        let now = now_ms();
+        let change: i64 = sqlx::query(
+            "INSERT INTO item_deadline_changes (item_id, unit_id, old_deadline_text, \
+             old_due_date, new_deadline_text, new_due_date, reason, requested_by, \
+             requested_by_name, requested_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+             RETURNING id",
+        )
+        .bind(id)
+        .bind(unit.map(UnitId::get))
+        .bind(&head.deadline_text)
+        .bind(head.due_date.clone())
+        .bind(text)
+        .bind(new_due.to_string())
+        .bind(reason.trim())
+        .bind(viewer.user_id.map(|u| u.get()))
+        .bind(viewer.display_or_username())
+        .bind(now)
+        .fetch_one(&mut *w.tx)
+        .await?
+        .try_get("id")?;
+        bump_version(&mut w.tx, id, version, now).await?;
+        let asked = if text == new_due.to_string() {
+            new_due.to_string()
+        } else {
+            format!("{new_due}（{text}）")
+        };
+        let note = format!("申请延期至{asked}：{}", reason.trim());
+        history(
+            &mut w.tx,
+            id,
+            Action::RequestExtension.label(),
+            &viewer.display_or_username(),
+            unit,
+            Some(head.state),
+            Some(head.state),
+            &note,
+        )
+        .await?;
+        to_supervisors(
+            &mut w.tx,
+            &notify::Message {
+                kind: "extension_requested",
+                item_id: Some(id),
+                title: &format!("申请延期，待审批：{}", head.title),
+                body: &note,
+                key: &format!("extension-requested:{change}"),
+            },
+        )
+        .await?;
+        w.audit(
+            viewer,
+            AuditCode::ExtensionRequested,
+            &format!("item:{id}"),
+            Some(json!({ "deadline": head.deadline_text, "due_date": head.due_date })),
+            Some(json!({
+                "request": change,
+                "deadline": text,
+                "due_date": new_due.to_string(),
+                "reason": reason.trim(),
+            })),
+        )
+        .await?;
+        w.commit().await
+    }
+
+    /// The supervision office decides the pending extension request (审批延期): approval moves
+    /// the item's deadline to the one asked for; refusal keeps it and needs a reason. The lead
+    /// unit is told either way; the request stays in the deadline history.
+    pub async fn decide_extension(
+        &self,
+        viewer: &Viewer,
+        id: i64,
+        version: i64,
+        approve: bool,
+        note: &str,
+    ) -> Result<()> {
+        let (standing, _) = self.standing(viewer, id).await?;
+        if standing == Standing::Other {
+            return Err(Error::NotFound("事项"));
+        }
+        let mut w = self.write().await?;
+        let head = self.item_head(&mut w.tx, id).await?;
+        transition(head.state, Action::DecideExtension, standing)
+            .map_err(|refused| Error::invalid("action", refused.0))?;
+        if head.version != version {
+            return Err(Error::StaleVersion);
+        }
+        let pending = sqlx::query(
+            "SELECT id, new_deadline_text, new_due_date FROM item_deadline_changes \
+             WHERE item_id = $1 AND status = 'pending'",
+        )
+        .bind(id)
+        .fetch_optional(&mut *w.tx)
+        .await?
+        .ok_or_else(|| Error::invalid("action", "没有待审批的延期申请"))?;
+        if !approve && note.trim().is_empty() {
+            return Err(Error::invalid("decision_note", "不同意延期时请写明理由"));
+        }
+        let change: i64 = pending.try_get("id")?;
+        let new_text: String = pending.try_get("new_deadline_text")?;
+        let new_due: String = pending.try_get("new_due_date")?;
+        let now = now_ms();
+        sqlx::query(
+            "UPDATE item_deadline_changes SET status = $1, decided_by_name = $2, \
+             decided_at = $3, decision_note = $4 WHERE id = $5",
+        )
+        .bind(if approve { "approved" } else { "refused" })
+        .bind(viewer.display_or_username())
+        .bind(now)
+        .bind(note.trim())
+        .bind(change)
+        .execute(&mut *w.tx)
+        .await?;
+        if approve {
+            // The new deadline is a date: a 特急 item's 24-hour instant no longer applies.
+            sqlx::query(
+                "UPDATE items SET deadline_text = $1, due_date = $2, deadline_kind = 'date', \
+                 due_at = NULL WHERE id = $3",
+            )
+            .bind(&new_text)
+            .bind(&new_due)
+            .bind(id)
+            .execute(&mut *w.tx)
+            .await?;
+        }
+        bump_version(&mut w.tx, id, version, now).await?;
+        let (action, outcome) = if approve {
+            let to = if new_text == new_due {
+                new_due.clone()
+            } else {
+                format!("{new_due}（{new_text}）")
+            };
+            ("同意延期", format!("完成时限调整为{to}"))
+        } else {
+            ("不同意延期", format!("完成时限仍为{}", head.deadline_text))
+        };
+        let history_note = if note.trim().is_empty() {
+            outcome.clone()
+        } else {
+            format!("{outcome}；{}", note.trim())
+        };
+        history(
+            &mut w.tx,
+            id,
+            action,
+            &viewer.display_or_username(),
+            None,
+            Some(head.state),
+            Some(head.state),
+            &history_note,
+        )
+        .await?;
+        notify::to_item_units(
+            &mut w.tx,
+            id,
+            true,
+            &notify::Message {
+                kind: "extension_decided",
+                item_id: Some(id),
+                title: &format!("{action}：{}", head.title),
+                body: &history_note,
+                key: &format!("extension-decided:{change}"),
+            },
+        )
+        .await?;
+        w.audit(
+            viewer,
+            AuditCode::ExtensionDecided,
+            &format!("item:{id}"),
+            Some(json!({ "deadline": head.deadline_text, "due_date": head.due_date })),
+            Some(json!({
+                "request": change,
+                "approved": approve,
+                "deadline": if approve { new_text } else { head.deadline_text.clone() },
+                "due_date": if approve { Some(new_due) } else { head.due_date.clone() },
+                "note": note.trim(),
+            })),
+        )
+        .await?;
+        w.commit().await
+    }
+
+    /// Changes an item's lead and co-units (after a 退回交办, or on a draft): the units that
+    /// leave no longer see it; the new ones are told when it is assigned again.
+    pub async fn change_item_units(
+        &self,
+        sup: Supervisor<'_>,
+        id: i64,
+        version: i64,
+        lead: Option<i64>,
+        co: &[i64],
+    ) -> Result<()> {
+        let viewer = sup.viewer();
+        let mut problems = Problems::new();
+        let (lead, co) = self.check_units(lead, co, &mut problems).await?;
+        let mut w = self.write().await?;
+        let head = self.item_head(&mut w.tx, id).await?;
+        if !matches!(head.state, ItemState::Draft | ItemState::Registered) {
+            return Err(Error::invalid(
+                "action",
+                format!(
+                    "事项当前为“{}”，只有草稿或已立项（含被退回交办）的事项可以调整承办单位",
+                    head.state.label()
+                ),
+            ));
+        }
+        if head.version != version {
+            return Err(Error::StaleVersion);
+        }
+        if !problems.is_empty() {
+            return Err(Error::Invalid(problems));
+        }
+        let Some(lead) = lead else {
+            return Err(Error::invalid("lead_unit_id", "请选择牵头单位"));
+        };
+        let before = self.unit_roles(&mut w.tx, id).await?;
+        let mut keep: Vec<i64> = vec![lead];
+        keep.extend(co.iter().copied());
+        for (unit, _, _) in &before {
+            if !keep.contains(unit) {
+                sqlx::query("DELETE FROM item_units WHERE item_id = $1 AND unit_id = $2")
+                    .bind(id)
+                    .bind(unit)
+                    .execute(&mut *w.tx)
+                    .await?;
+            }
+        }
+        for (unit, role) in std::iter::once((lead, "lead")).chain(co.iter().map(|c| (*c, "co"))) {
+            sqlx::query(
+                "INSERT INTO item_units (item_id, unit_id, role) VALUES ($1, $2, $3) \
+                 ON CONFLICT (item_id, unit_id) DO UPDATE SET role = excluded.role",
+            )
+            .bind(id)
+            .bind(unit)
+            .bind(role)
+            .execute(&mut *w.tx)
+            .await?;
+        }
+        let now = now_ms();
+        sqlx::query("UPDATE items SET lead_unit_id = $1 WHERE id = $2")
+            .bind(lead)
+            .bind(id)
+            .execute(&mut *w.tx)
+            .await?;
+        bump_version(&mut w.tx, id, version, now).await?;
+        let after = self.unit_roles(&mut w.tx, id).await?;
+        let describe = |roles: &[(i64, String, String)]| {
+            let lead: Vec<&str> = roles
+                .iter()
+                .filter(|r| r.2 == "lead")
+                .map(|r| r.1.as_str())
+                .collect();
+            let co: Vec<&str> = roles
+                .iter()
+                .filter(|r| r.2 == "co")
+                .map(|r| r.1.as_str())
+                .collect();
+            format!(
+                "牵头单位：{}；责任单位：{}",
+                lead.join("、"),
+                if co.is_empty() {
+                    "无".to_owned()
+                } else {
+                    co.join("、")
+                }
+            )
+        };
+        let note = format!("原{}。现{}", describe(&before), describe(&after));
+        history(
+            &mut w.tx,
+            id,
+            "调整承办单位",
+            &viewer.display_or_username(),
+            None,
+            Some(head.state),
+            Some(head.state),
+            &note,
+        )
+        .await?;
+        w.audit(
+            viewer,
+            AuditCode::ItemUnitsChanged,
+            &format!("item:{id}"),
+            Some(json!({ "lead_unit_id": head.lead_unit_id, "units": before.iter().map(|r| r.0).collect::<Vec<_>>() })),
+            Some(json!({ "lead_unit_id": lead, "units": after.iter().map(|r| r.0).collect::<Vec<_>>() })),
+        )
+        .await?;
+        w.commit().await
+    }
+
+    /// (unit id, name, role) of an item's units, lead first.
+    async fn unit_roles(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        id: i64,
+    ) -> Result<Vec<(i64, String, String)>> {
+        sqlx::query(
+            "SELECT iu.unit_id, un.name, iu.role FROM item_units iu \
+             JOIN units un ON un.id = iu.unit_id WHERE iu.item_id = $1 ORDER BY iu.role DESC, un.id",
+        )
+        .bind(id)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("unit_id")?, r.try_get("name")?, r.try_get("role")?)))
+        .collect()
+    }
+
+    /// An item's deadline history, newest first.
+    async fn deadline_changes(&self, id: i64) -> Result<Vec<DeadlineChange>> {
+        sqlx::query(
+            "SELECT c.id, COALESCE(un.name, '') AS unit_name, c.old_deadline_text, \
+             c.old_due_date, c.new_deadline_text, c.new_due_date, c.reason, \
+             c.requested_by_name, c.requested_at, c.status, c.decided_by_name, c.decided_at, \
+             c.decision_note FROM item_deadline_changes c LEFT JOIN units un ON un.id = c.unit_id \
+             WHERE c.item_id = $1 ORDER BY c.id DESC",
+        )
+        .bind(id)
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(DeadlineChange {
+                id: r.try_get("id")?,
+                unit_name: r.try_get("unit_name")?,
+                old_deadline_text: r.try_get("old_deadline_text")?,
+                old_due_date: r.try_get("old_due_date")?,
+                new_deadline_text: r.try_get("new_deadline_text")?,
+                new_due_date: r.try_get("new_due_date")?,
+                reason: r.try_get("reason")?,
+                requested_by_name: r.try_get("requested_by_name")?,
+                requested_at: r.try_get("requested_at")?,
+                status: r.try_get("status")?,
+                decided_by_name: r.try_get("decided_by_name")?,
+                decided_at: r.try_get("decided_at")?,
+                decision_note: r.try_get("decision_note")?,
+            })
+        })
+        .collect()
+    }
+
+    /// How many items the viewer may see are in each supervisor queue (of one year, or all).
+    pub async fn queue_counts(&self, viewer: &Viewer, year: Option<i64>) -> Result<QueueCounts> {
+        let mut counts = QueueCounts::default();
+        for queue in Queue::ALL {
+            let filter = ItemFilter {
+                year,
+                queue: Some(queue),
+                ..ItemFilter::default()
+            };
+            let Some((where_sql, binds)) = item_where(viewer, &filter) else {
+                return Ok(QueueCounts::default());
+            };
+            let sql = format!(
+                "SELECT COUNT(*) AS n FROM items i LEFT JOIN items p ON p.id = i.parent_id \
+                 WHERE i.is_group = 0 {where_sql}"
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for b in binds {
+                q = match b {
+                    Bind::I(v) => q.bind(v),
+                    Bind::S(v) => q.bind(v),
+                };
+            }
+            let n: i64 = q.fetch_one(self.pool()).await?.try_get("n")?;
+            match queue {
+                Queue::Unacknowledged => counts.unacknowledged = n,
+                Queue::Coordination => counts.coordination = n,
+                Queue::ClosureRequested => counts.closure_requested = n,
+                Queue::Extension => counts.extension = n,
+            }
+        }
+        Ok(counts)
+    }
+}
+
+/// Moves an item to its next version, refusing a stale copy.
+async fn bump_version(
+    conn: &mut sqlx::AnyConnection,
+    id: i64,
+    version: i64,
+    now: i64,
+) -> Result<()> {
+    let changed = sqlx::query(
+        "UPDATE items SET version = version + 1, updated_at = $1 WHERE id = $2 AND version = $3",
+    )
+    .bind(now)
+    .bind(id)
+    .bind(version)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if changed == 0 {
+        return Err(Error::StaleVersion);
+    }
+    Ok(())
+}
+
 #[derive(Default)]
 struct Extras {
     co: HashMap<i64, Vec<String>>,
@@ -907,7 +2031,7 @@ fn item_where(viewer: &Viewer, filter: &ItemFilter) -> Option<(String, Vec<Bind>
         Scope::Unit(unit) => {
             let n = next(Bind::I(unit.get()), &mut binds);
             sql.push_str(&format!(
-                " AND EXISTS (SELECT 1 FROM item_units v WHERE v.item_id = i.id AND v.unit_id = ${n})"
+                " AND i.state <> 'draft' AND EXISTS (SELECT 1 FROM item_units v WHERE v.item_id = i.id AND v.unit_id = ${n})"
             ));
         }
     }
@@ -935,6 +2059,9 @@ fn item_where(viewer: &Viewer, filter: &ItemFilter) -> Option<(String, Vec<Bind>
             " AND i.due_date < ${n} AND i.state IN ('registered', 'assigned', 'in_progress', 'closure_requested')"
         ));
     }
+    if let Some(queue) = filter.queue {
+        sql.push_str(queue.condition());
+    }
     Some((sql, binds))
 }
 
@@ -952,13 +2079,32 @@ fn item_from_row(
     let cadence: Option<String> = r.try_get("cadence")?;
     let last_report_at = extras.last_report.get(&id).copied().flatten();
     let due = due_date.as_deref().and_then(|d| d.parse::<Date>().ok());
-    let last_report = last_report_at.and_then(|ms| {
-        jiff::Timestamp::from_millisecond(ms).ok().map(|t| {
-            t.to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)))
-                .date()
-        })
-    });
-    let next_report = cadence.as_deref().and_then(|c| next_report_date(c, today));
+    let last_report = last_report_at.and_then(beijing_date);
+    let urgency: String = r.try_get("urgency")?;
+    let urgency = Urgency::from_code(&urgency).unwrap_or(Urgency::Normal);
+    let assigned_at: Option<i64> = r.try_get("assigned_at")?;
+    let due_at: Option<i64> = r.try_get("due_at")?;
+    // A report date before the item was assigned owes no report.
+    let assigned_on = assigned_at.and_then(beijing_date);
+    let next_report = cadence
+        .as_deref()
+        .and_then(|c| next_report_date(c, today))
+        .filter(|d| assigned_on.is_none_or(|a| *d >= a));
+    // 特急 items count in hours from assignment (see `critical_signal`).
+    let critical_due = due_at.filter(|_| urgency == Urgency::Critical);
+    let now = now_ms();
+    let light = match critical_due {
+        Some(at) => critical_signal(state, at, now),
+        None => signal(
+            state,
+            due,
+            next_report,
+            last_report,
+            today,
+            yellow_days,
+            calendar,
+        ),
+    };
     Ok(ItemRow {
         id,
         ledger_year: r.try_get("ledger_year")?,
@@ -973,15 +2119,7 @@ fn item_from_row(
         leader: r.try_get("leader_text")?,
         person: r.try_get("person_text")?,
         deadline_text: r.try_get("deadline_text")?,
-        signal: signal(
-            state,
-            due,
-            next_report,
-            last_report,
-            today,
-            yellow_days,
-            calendar,
-        ),
+        signal: light,
         due_date,
         cadence,
         state,
@@ -989,7 +2127,28 @@ fn item_from_row(
         version: r.try_get("version")?,
         latest_progress: extras.latest.get(&id).cloned().unwrap_or_default(),
         last_report_at,
+        urgency,
+        assigned_at,
+        due_at,
+        hours_left: critical_due
+            .filter(|_| state.is_open())
+            .map(|at| hours_left(at, now)),
     })
+}
+
+/// The Beijing date of an instant.
+fn beijing_date(ms: i64) -> Option<Date> {
+    jiff::Timestamp::from_millisecond(ms).ok().map(|t| {
+        t.to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)))
+            .date()
+    })
+}
+
+/// The instant a Beijing day begins.
+fn beijing_midnight_ms(day: Date) -> Option<i64> {
+    day.to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)))
+        .ok()
+        .map(|z| z.timestamp().as_millisecond())
 }
 
 /// The most recent report date of a cadence on or before `today` (the one a report is owed
@@ -1189,6 +2348,72 @@ fn suggest(name: &str, units: &[(UnitId, String)]) -> String {
     } else {
         format!("，您是否要找：{}", names.join("、"))
     }
+}
+
+/// What assigning (交办) an item does besides its state: the assignment time, the instant a
+/// 特急 item falls due (24 hours later; its due date is that instant's day unless the
+/// deadline named one), and the message to every unit of the item.
+async fn assigned(
+    conn: &mut sqlx::AnyConnection,
+    id: i64,
+    version: i64,
+    title: &str,
+    now: i64,
+) -> Result<()> {
+    let row = sqlx::query("SELECT urgency, deadline_text FROM items WHERE id = $1")
+        .bind(id)
+        .fetch_one(&mut *conn)
+        .await?;
+    let urgency: String = row.try_get("urgency")?;
+    let deadline_text: String = row.try_get("deadline_text")?;
+    let due_at =
+        (Urgency::from_code(&urgency) == Some(Urgency::Critical)).then(|| critical_due_at(now));
+    let due_day = due_at.and_then(beijing_date).map(|d| d.to_string());
+    sqlx::query(
+        "UPDATE items SET assigned_at = $1, due_at = $2, due_date = COALESCE(due_date, $3) \
+         WHERE id = $4",
+    )
+    .bind(now)
+    .bind(due_at)
+    .bind(due_day)
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    let body = if due_at.is_some() {
+        format!("特急：请于交办后{CRITICAL_HOURS}小时内办结。{deadline_text}")
+    } else {
+        format!("完成时限：{deadline_text}")
+    };
+    notify::to_item_units(
+        conn,
+        id,
+        false,
+        &notify::Message {
+            kind: "assigned",
+            item_id: Some(id),
+            title: &format!("新交办事项：{title}"),
+            body: &body,
+            key: &format!("assigned:{id}:v{version}"),
+        },
+    )
+    .await
+}
+
+/// Tells every active user of the supervision office.
+async fn to_supervisors(conn: &mut sqlx::AnyConnection, m: &notify::Message<'_>) -> Result<()> {
+    let supervisors: Vec<i64> = sqlx::query(
+        "SELECT u.id FROM users u JOIN user_roles r ON r.user_id = u.id \
+         WHERE r.role = 'supervisor' AND u.disabled = 0",
+    )
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .filter_map(|r| r.try_get::<i64, _>("id").ok())
+    .collect();
+    for user in supervisors {
+        notify::to_user(conn, user, m).await?;
+    }
+    Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]

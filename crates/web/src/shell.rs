@@ -50,6 +50,9 @@ impl Shell {
         }
         if viewer.can(Capability::ActForUnit) {
             nav.push(("/supervision/mine", "本单位督办"));
+            if !viewer.can(Capability::SeeAllItems) {
+                nav.push(("/supervision/summaries", "进展汇总"));
+            }
         }
         nav.push(("/units", "组织机构"));
         if viewer.can(Capability::ListUsers) {
@@ -121,6 +124,13 @@ fn notice_text(code: &str) -> String {
         "items_imported" => "任务分解表已导入，事项已交办到各单位",
         "item_changed" => "操作已完成",
         "progress_reported" => "进展已报送",
+        "item_drafted" => "事项已保存为草稿，可在本页立项并交办",
+        "item_assigned" => "事项已立项并交办，已通知承办单位",
+        "extension_requested" => "延期申请已提交，待督查室审批",
+        "extension_approved" => "已同意延期，完成时限已调整",
+        "extension_refused" => "已不同意延期，完成时限不变",
+        "units_changed" => "承办单位已调整",
+        "units_changed_assigned" => "承办单位已调整并重新交办，已通知新的承办单位",
         "all_read" => "已全部标为已读",
         _ => "",
     }

@@ -20,9 +20,14 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use std::collections::HashMap;
 use zhongshu_domain::access::Capability;
-use zhongshu_domain::supervision::{Action, ItemState, Signal};
+use zhongshu_domain::supervision::{
+    Action, CRITICAL_HOURS, CRITICAL_YELLOW_HOURS, ItemState, Signal, Source, Standing, Urgency,
+    transition,
+};
 use zhongshu_office::export::{ExportRow, write_items_xlsx};
-use zhongshu_store::supervision::{ItemDetail, ItemFilter, ItemRow, NewReport};
+use zhongshu_store::supervision::{
+    ItemDetail, ItemFilter, ItemRow, NewItem, NewReport, Queue, RegistrationOptions,
+};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -30,7 +35,17 @@ pub fn router() -> Router<AppState> {
         .route("/supervision/import", post(import))
         .route("/supervision/export", get(export))
         .route("/supervision/mine", get(mine_page).post(mine_report))
+        .route(
+            "/supervision/items/new",
+            get(new_item_page).post(create_item),
+        )
         .route("/supervision/items/{id}", get(item_page))
+        .route("/supervision/items/{id}/extension", post(request_extension))
+        .route(
+            "/supervision/items/{id}/extension/decide",
+            post(decide_extension),
+        )
+        .route("/supervision/items/{id}/units", post(change_units))
         .route("/supervision/items/{id}/act", post(act))
         .route("/supervision/items/{id}/report", post(report))
 }
@@ -45,8 +60,18 @@ pub struct LedgerQuery {
     pub signal: String,
     #[serde(default)]
     pub q: String,
+    /// A supervisor queue (`unacknowledged`, `coordination`, `closure_requested`, `extension`).
+    #[serde(default)]
+    pub queue: String,
     #[serde(default)]
     pub ok: Option<String>,
+}
+
+/// One supervisor queue on the ledger page: code, label, count.
+pub struct QueueLink {
+    pub code: &'static str,
+    pub label: &'static str,
+    pub count: i64,
 }
 
 pub struct Option2 {
@@ -68,6 +93,10 @@ pub struct LedgerPage {
     pub import_errors: Vec<String>,
     pub import_year: String,
     pub export_query: String,
+    /// The supervisor queues (empty for leaders).
+    pub queues: Vec<QueueLink>,
+    /// The label of the queue the list is filtered by, if any.
+    pub queue_label: &'static str,
 }
 
 const SIGNALS: [Signal; 4] = [Signal::Red, Signal::Yellow, Signal::Stalled, Signal::Green];
@@ -79,6 +108,7 @@ fn filter_from(q: &LedgerQuery) -> ItemFilter {
         unit_id: None,
         query: Some(q.q.clone()).filter(|t| !t.trim().is_empty()),
         overdue_on: None,
+        queue: Queue::from_code(q.queue.trim()),
     }
 }
 
@@ -122,12 +152,30 @@ async fn render_ledger(
         })
         .collect();
     let export_query = format!(
-        "year={}&state={}&signal={}&q={}",
+        "year={}&state={}&signal={}&q={}&queue={}",
         crate::util::url_encode(&q.year),
         crate::util::url_encode(&q.state),
         crate::util::url_encode(&q.signal),
-        crate::util::url_encode(&q.q)
+        crate::util::url_encode(&q.q),
+        crate::util::url_encode(&q.queue)
     );
+    let queues = if session.viewer.can(Capability::Supervise) {
+        let counts = state
+            .store
+            .queue_counts(&session.viewer, q.year.trim().parse().ok())
+            .await?;
+        Queue::ALL
+            .into_iter()
+            .map(|queue| QueueLink {
+                code: queue.code(),
+                label: queue.label(),
+                count: counts.get(queue),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let queue_label = Queue::from_code(q.queue.trim()).map_or("", Queue::label);
     Ok(LedgerPage {
         shell: Shell::new(state, &session.viewer, "督查督办台账", "/supervision")
             .await?
@@ -136,7 +184,6 @@ async fn render_ledger(
         years: state.store.ledger_years().await?,
         states: ItemState::ALL
             .iter()
-            .filter(|s| **s != ItemState::Draft)
             .map(|s| Option2 {
                 code: s.code(),
                 label: s.label(),
@@ -158,6 +205,8 @@ async fn render_ledger(
             import_year
         },
         export_query,
+        queues,
+        queue_label,
         q,
     })
 }
@@ -323,7 +372,26 @@ pub struct ItemPage {
     pub actions: Vec<ActionButton>,
     pub can_report: bool,
     pub errors: FieldErrors,
-    pub reported: usize,
+    /// The lead unit may ask for a new deadline (no request pending).
+    pub can_request_extension: bool,
+    /// The supervision office may decide the pending request.
+    pub can_decide_extension: bool,
+    /// The supervision office may change the units (a draft, or registered after 退回交办).
+    pub can_change_units: bool,
+    /// Active units for the reassignment form (only when `can_change_units`).
+    pub unit_options: Vec<(i64, String)>,
+    /// The rule of 特急 items, for the tooltip.
+    pub critical_rule: String,
+}
+
+impl ItemPage {
+    fn is_lead(&self, unit: &i64) -> bool {
+        self.d.item.lead_unit_id == Some(*unit)
+    }
+
+    fn is_co(&self, unit: &i64) -> bool {
+        self.d.units.iter().any(|u| !u.lead && u.unit_id == *unit)
+    }
 }
 
 fn action_code(a: Action) -> &'static str {
@@ -362,6 +430,8 @@ async fn render_item(
         .await?;
     let standing = state.store.item_standing(&session.viewer, id).await?;
     let candidates = [
+        Action::Register,
+        Action::Assign,
         Action::Acknowledge,
         Action::RequestClosure,
         Action::Dispute,
@@ -399,13 +469,29 @@ async fn render_item(
     let can_report =
         zhongshu_domain::supervision::transition(d.item.state, Action::ReportProgress, standing)
             .is_ok();
-    let reported = d
-        .units
-        .iter()
-        .filter(|u| u.last_report_at.is_some())
-        .count();
+    let pending = d.pending_extension().is_some();
+    let can_request_extension =
+        !pending && transition(d.item.state, Action::RequestExtension, standing).is_ok();
+    let can_decide_extension =
+        pending && transition(d.item.state, Action::DecideExtension, standing).is_ok();
+    let can_change_units = standing == Standing::Supervisor
+        && matches!(d.item.state, ItemState::Draft | ItemState::Registered);
+    let unit_options = match session.viewer.as_supervisor() {
+        Ok(sup) if can_change_units => state.store.registration_options(sup).await?.units,
+        _ => Vec::new(),
+    };
     Ok(ItemPage {
-        general_errors: errors.other(&["done", "percent", "action", "note"]),
+        general_errors: errors.other(&[
+            "done",
+            "percent",
+            "action",
+            "note",
+            "new_deadline",
+            "reason",
+            "decision_note",
+            "lead_unit_id",
+            "co_unit_ids",
+        ]),
         shell: Shell::new(state, &session.viewer, "督办事项", "/supervision")
             .await?
             .with_notice(notice),
@@ -413,7 +499,11 @@ async fn render_item(
         actions,
         can_report,
         errors,
-        reported,
+        can_request_extension,
+        can_decide_extension,
+        can_change_units,
+        unit_options,
+        critical_rule: critical_rule(),
     })
 }
 
@@ -703,4 +793,337 @@ async fn mine_report(
     }
     let page = render_mine(&state, &session, None, errors).await?;
     Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+}
+
+/// The rule of 特急 items, as the item page's tooltip states it.
+fn critical_rule() -> String {
+    format!(
+        "特急事项按小时计算：自交办起{CRITICAL_HOURS}小时内办结，不计节假日；\
+         最后{CRITICAL_YELLOW_HOURS}小时亮黄灯，超过{CRITICAL_HOURS}小时亮红灯"
+    )
+}
+
+/// The fields of a form body in order; repeated names (multiple selects) repeat.
+fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
+    body.split(|b| *b == b'&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let text = String::from_utf8_lossy(pair).replace('+', " ");
+            let (key, value) = text.split_once('=').unwrap_or((&text, ""));
+            (crate::util::url_decode(key), crate::util::url_decode(value))
+        })
+        .collect()
+}
+
+fn first(pairs: &[(String, String)], name: &str) -> String {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default()
+}
+
+fn all_ids(pairs: &[(String, String)], name: &str) -> Vec<i64> {
+    pairs
+        .iter()
+        .filter(|(k, _)| k == name)
+        .filter_map(|(_, v)| v.trim().parse().ok())
+        .collect()
+}
+
+/// The registration form as typed, re-shown after a refusal.
+#[derive(Clone, Debug, Default)]
+pub struct ItemForm {
+    pub ledger_year: String,
+    pub source: String,
+    pub source_ref: String,
+    pub category: String,
+    pub urgency: String,
+    pub title: String,
+    pub content: String,
+    pub lead_unit_id: String,
+    pub co_unit_ids: Vec<i64>,
+    pub leader: String,
+    pub person: String,
+    pub deadline: String,
+    pub parent_id: String,
+    pub note: String,
+}
+
+impl ItemForm {
+    fn from_pairs(pairs: &[(String, String)]) -> ItemForm {
+        ItemForm {
+            ledger_year: first(pairs, "ledger_year"),
+            source: first(pairs, "source"),
+            source_ref: first(pairs, "source_ref"),
+            category: first(pairs, "category"),
+            urgency: first(pairs, "urgency"),
+            title: first(pairs, "title"),
+            content: first(pairs, "content"),
+            lead_unit_id: first(pairs, "lead_unit_id"),
+            co_unit_ids: all_ids(pairs, "co_unit_ids"),
+            leader: first(pairs, "leader"),
+            person: first(pairs, "person"),
+            deadline: first(pairs, "deadline"),
+            parent_id: first(pairs, "parent_id"),
+            note: first(pairs, "note"),
+        }
+    }
+
+    fn to_new_item(&self) -> NewItem {
+        NewItem {
+            ledger_year: self.ledger_year.trim().parse().unwrap_or(0),
+            source: self.source.clone(),
+            source_ref: self.source_ref.clone(),
+            category: self.category.clone(),
+            urgency: self.urgency.clone(),
+            title: self.title.clone(),
+            content: self.content.clone(),
+            lead_unit_id: self.lead_unit_id.trim().parse().ok(),
+            co_unit_ids: self.co_unit_ids.clone(),
+            leader: self.leader.clone(),
+            person: self.person.clone(),
+            deadline: self.deadline.clone(),
+            parent_id: self.parent_id.trim().parse().ok(),
+            note: self.note.clone(),
+        }
+    }
+
+    fn is_co(&self, unit: &i64) -> bool {
+        self.co_unit_ids.contains(unit)
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "supervision/new_item.html")]
+pub struct NewItemPage {
+    pub shell: Shell,
+    pub form: ItemForm,
+    pub errors: FieldErrors,
+    pub other_errors: Vec<String>,
+    pub options: RegistrationOptions,
+    pub sources: Vec<Option2>,
+    pub urgencies: Vec<Option2>,
+    pub critical_rule: String,
+}
+
+async fn render_new_item(
+    state: &AppState,
+    session: &Session,
+    form: ItemForm,
+    errors: FieldErrors,
+) -> Result<NewItemPage, WebError> {
+    let sup = match session.viewer.as_supervisor() {
+        Ok(sup) => sup,
+        Err(_) => return Err(session.refuse(state, "supervision:new_item").await),
+    };
+    let options = state.store.registration_options(sup).await?;
+    let other_errors = errors.other(&[
+        "ledger_year",
+        "source",
+        "urgency",
+        "title",
+        "lead_unit_id",
+        "co_unit_ids",
+        "leader",
+        "deadline",
+        "parent_id",
+    ]);
+    Ok(NewItemPage {
+        shell: Shell::new(state, &session.viewer, "督办事项立项", "/supervision").await?,
+        form,
+        errors,
+        other_errors,
+        options,
+        sources: Source::ALL
+            .iter()
+            .map(|s| Option2 {
+                code: s.code(),
+                label: s.label(),
+            })
+            .collect(),
+        urgencies: [Urgency::Normal, Urgency::Urgent, Urgency::Critical]
+            .iter()
+            .map(|u| Option2 {
+                code: u.code(),
+                label: u.label(),
+            })
+            .collect(),
+        critical_rule: critical_rule(),
+    })
+}
+
+async fn new_item_page(
+    State(state): State<AppState>,
+    session: Session,
+) -> Result<NewItemPage, WebError> {
+    let form = ItemForm {
+        ledger_year: beijing_today().year().to_string(),
+        source: Source::Decision.code().to_owned(),
+        urgency: Urgency::Normal.code().to_owned(),
+        ..ItemForm::default()
+    };
+    render_new_item(&state, &session, form, FieldErrors::default()).await
+}
+
+/// Saves a new item as a draft (`submit=draft`) or registers and assigns it at once
+/// (`submit=assign`), then shows its page; refused fields re-render the form with 422.
+async fn create_item(
+    State(state): State<AppState>,
+    session: Session,
+    RawForm(body): RawForm,
+) -> Result<Response, WebError> {
+    let sup = match session.viewer.as_supervisor() {
+        Ok(sup) => sup,
+        Err(_) => return Err(session.refuse(&state, "supervision:new_item").await),
+    };
+    let pairs = form_pairs(&body);
+    let form = ItemForm::from_pairs(&pairs);
+    let assign = first(&pairs, "submit") == "assign";
+    match state
+        .store
+        .create_item(sup, &form.to_new_item(), assign)
+        .await
+    {
+        Ok(id) => {
+            let notice = if assign {
+                "item_assigned"
+            } else {
+                "item_drafted"
+            };
+            Ok(Redirect::to(&format!("/supervision/items/{id}?ok={notice}")).into_response())
+        }
+        Err(zhongshu_store::Error::Invalid(problems)) => {
+            let page = render_new_item(
+                &state,
+                &session,
+                form,
+                FieldErrors::from_problems(&problems),
+            )
+            .await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ExtensionForm {
+    #[serde(default)]
+    version: String,
+    #[serde(default)]
+    new_deadline: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// The lead unit asks for a new deadline.
+async fn request_extension(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    ValidForm(form): ValidForm<ExtensionForm>,
+) -> Result<Response, WebError> {
+    let id = item_id(&id)?;
+    let version = form.version.trim().parse().unwrap_or(0);
+    match state
+        .store
+        .request_extension(
+            &session.viewer,
+            id,
+            version,
+            &form.new_deadline,
+            &form.reason,
+        )
+        .await
+    {
+        Ok(()) => Ok(
+            Redirect::to(&format!("/supervision/items/{id}?ok=extension_requested"))
+                .into_response(),
+        ),
+        Err(err) => item_failure(&state, &session, id, err).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct DecisionForm {
+    #[serde(default)]
+    version: String,
+    #[serde(default)]
+    decision: String,
+    #[serde(default)]
+    decision_note: String,
+}
+
+/// The supervision office approves or refuses the pending extension request.
+async fn decide_extension(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    ValidForm(form): ValidForm<DecisionForm>,
+) -> Result<Response, WebError> {
+    let id = item_id(&id)?;
+    let approve = match form.decision.trim() {
+        "approve" => true,
+        "refuse" => false,
+        other => return Err(WebError::BadRequest(format!("未知审批结果“{other}”"))),
+    };
+    let version = form.version.trim().parse().unwrap_or(0);
+    match state
+        .store
+        .decide_extension(&session.viewer, id, version, approve, &form.decision_note)
+        .await
+    {
+        Ok(()) => {
+            let notice = if approve {
+                "extension_approved"
+            } else {
+                "extension_refused"
+            };
+            Ok(Redirect::to(&format!("/supervision/items/{id}?ok={notice}")).into_response())
+        }
+        Err(err) => item_failure(&state, &session, id, err).await,
+    }
+}
+
+/// The supervision office changes the lead and co-units of a draft or disputed item, and
+/// assigns it again at once when `then=assign`.
+async fn change_units(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    RawForm(body): RawForm,
+) -> Result<Response, WebError> {
+    let id = item_id(&id)?;
+    let sup = match session.viewer.as_supervisor() {
+        Ok(sup) => sup,
+        Err(_) => return Err(session.refuse(&state, "supervision:units").await),
+    };
+    let pairs = form_pairs(&body);
+    let version: i64 = first(&pairs, "version").trim().parse().unwrap_or(0);
+    let lead = first(&pairs, "lead_unit_id").trim().parse().ok();
+    let co = all_ids(&pairs, "co_unit_ids");
+    if let Err(err) = state
+        .store
+        .change_item_units(sup, id, version, lead, &co)
+        .await
+    {
+        return item_failure(&state, &session, id, err).await;
+    }
+    if first(&pairs, "then") != "assign" {
+        return Ok(
+            Redirect::to(&format!("/supervision/items/{id}?ok=units_changed")).into_response(),
+        );
+    }
+    match state
+        .store
+        .act_on_item(&session.viewer, id, Action::Assign, version + 1, "")
+        .await
+    {
+        Ok(_) => Ok(Redirect::to(&format!(
+            "/supervision/items/{id}?ok=units_changed_assigned"
+        ))
+        .into_response()),
+        Err(err) => item_failure(&state, &session, id, err).await,
+    }
 }

@@ -7,9 +7,12 @@ use jiff::civil::{Date, date};
 use zhongshu_domain::access::Viewer;
 use zhongshu_domain::audit::AuditCode;
 use zhongshu_domain::supervision::{Action, ItemState, TaskRow};
+use zhongshu_domain::supervision::{Cycle, Signal, Source, Urgency};
 use zhongshu_store::Error;
 use zhongshu_store::sessions::{SessionState, SignInPolicy};
-use zhongshu_store::supervision::{ImportSummary, ItemDetail, ItemFilter, ItemRow, NewReport};
+use zhongshu_store::supervision::{
+    ImportSummary, ItemDetail, ItemFilter, ItemRow, NewItem, NewReport, Queue, QueueCounts,
+};
 
 store_tests!(
     an_import_writes_every_row_groups_measures_under_their_task_and_opens_the_ledger,
@@ -22,6 +25,15 @@ store_tests!(
     an_import_tells_each_units_liaison_and_head_once,
     urging_again_within_the_interval_is_refused_and_each_urge_is_counted,
     a_leader_is_told_when_the_item_they_instructed_on_closes,
+    a_hand_registered_item_is_a_draft_until_registered_and_assigned_and_keeps_every_field,
+    registering_at_once_assigns_and_tells_the_units,
+    a_bad_registration_is_refused_field_by_field_and_writes_nothing,
+    a_critical_item_counts_in_hours_and_turns_red_after_24,
+    an_approved_extension_moves_the_deadline_and_keeps_the_history,
+    a_refused_extension_keeps_the_deadline_and_only_the_lead_unit_of_an_open_item_may_ask,
+    a_disputed_item_is_reassigned_and_only_the_new_units_see_it,
+    progress_counts_per_reporting_cycle_and_imported_items_report_monthly,
+    the_supervisor_queues_count_their_items,
 );
 
 const DEMO_PASSWORD: &str = "Demo#2026pw";
@@ -1017,4 +1029,588 @@ async fn a_leader_is_told_when_the_item_they_instructed_on_closes(db: &TestDb) {
         .expect("get_item");
     assert_eq!(detail.instructions.len(), 1);
     assert_eq!(detail.instructions[0].text, "务必按期完成。");
+}
+
+// ---------------------------------------------------------------------------------------
+// Registration by hand, 特急 items, extensions, reassignment, reporting cycles, queues.
+
+async fn unit(db: &TestDb, name: &str) -> i64 {
+    db.count(&format!("SELECT id AS n FROM units WHERE name = '{name}'"))
+        .await
+}
+
+const PONDING: &str = "整治城区易涝积水点";
+
+async fn new_item(db: &TestDb) -> NewItem {
+    NewItem {
+        ledger_year: 2026,
+        source: "instruction".to_owned(),
+        source_ref: "明政阅〔2026〕12号".to_owned(),
+        category: "三、保障和改善民生".to_owned(),
+        urgency: "urgent".to_owned(),
+        title: PONDING.to_owned(),
+        content: "汛期前完成城区12处积水点改造。".to_owned(),
+        lead_unit_id: Some(unit(db, "县财政局").await),
+        // The lead repeated among the co-units is dropped.
+        co_unit_ids: vec![unit(db, "县审计局").await, unit(db, "县财政局").await],
+        leader: "陈国平".to_owned(),
+        person: "王志强".to_owned(),
+        deadline: "9月底前".to_owned(),
+        parent_id: None,
+        note: "领导批示件".to_owned(),
+    }
+}
+
+async fn register(db: &TestDb, new: &NewItem, assign: bool) -> Result<i64, Error> {
+    let ducha = sign_in(db, "ducha").await;
+    db.store
+        .create_item(ducha.as_supervisor().unwrap(), new, assign)
+        .await
+}
+
+async fn row_of(db: &TestDb, id: i64) -> ItemRow {
+    list(db, &Viewer::console())
+        .await
+        .into_iter()
+        .find(|r| r.id == id)
+        .unwrap_or_else(|| panic!("no item {id}"))
+}
+
+fn beijing_ms(day: Date) -> i64 {
+    day.to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)))
+        .unwrap()
+        .timestamp()
+        .as_millisecond()
+}
+
+async fn a_hand_registered_item_is_a_draft_until_registered_and_assigned_and_keeps_every_field(
+    db: &TestDb,
+) {
+    load_demo(db).await;
+    let new = new_item(db).await;
+    let id = register(db, &new, false).await.expect("create_item");
+    let ducha = sign_in(db, "ducha").await;
+    let d = detail(db, &ducha, id).await;
+    assert_eq!(d.item.state, ItemState::Draft);
+    assert_eq!(d.item.title, PONDING);
+    assert_eq!(d.item.ledger_year, 2026);
+    assert_eq!(d.source, Source::Instruction);
+    assert_eq!(d.source_ref, "明政阅〔2026〕12号");
+    assert_eq!(d.content, "汛期前完成城区12处积水点改造。");
+    assert_eq!(d.item.category, "三、保障和改善民生");
+    assert_eq!(d.item.urgency, Urgency::Urgent);
+    assert_eq!(d.item.lead_unit, "县财政局");
+    assert_eq!(d.item.co_units, vec!["县审计局".to_owned()]);
+    assert_eq!(d.item.leader, "陈国平");
+    let chen = db
+        .count("SELECT id AS n FROM users WHERE display_name = '陈国平'")
+        .await;
+    assert_eq!(d.leader_user_id, Some(chen), "the one leader of that name");
+    assert_eq!(d.item.person, "王志强");
+    assert_eq!(d.item.deadline_text, "9月底前");
+    assert_eq!(d.item.due_date.as_deref(), Some("2026-09-30"));
+    assert_eq!(d.item.cadence.as_deref(), Some("monthly:31"));
+    assert_eq!(d.item.note, "领导批示件");
+    assert!(d.item.assigned_at.is_none());
+    assert_eq!(d.history.len(), 1);
+    assert_eq!(d.history[0].to_state.as_deref(), Some("draft"));
+    assert_eq!(events(db, AuditCode::ItemRegistered).await, 1);
+    // A draft is the office's own: the units neither see it nor hear of it.
+    let liaison = sign_in(db, "czj_lly").await;
+    assert!(matches!(
+        db.store.get_item(&liaison, id, TODAY, YELLOW_DAYS).await,
+        Err(Error::NotFound(_))
+    ));
+    assert!(
+        !inbox_titles(db, &liaison)
+            .await
+            .iter()
+            .any(|t| t.contains(PONDING))
+    );
+
+    assert_eq!(
+        act(db, &ducha, id, Action::Register, "").await.unwrap(),
+        ItemState::Registered
+    );
+    assert_eq!(
+        act(db, &ducha, id, Action::Assign, "").await.unwrap(),
+        ItemState::Assigned
+    );
+    let d = detail(db, &liaison, id).await;
+    assert_eq!(d.item.state, ItemState::Assigned);
+    assert!(d.item.assigned_at.is_some());
+    for username in ["czj_lly", "czj_fzr", "sjj_lly"] {
+        let viewer = sign_in(db, username).await;
+        let told = inbox_titles(db, &viewer)
+            .await
+            .into_iter()
+            .filter(|t| *t == format!("新交办事项：{PONDING}"))
+            .count();
+        assert_eq!(told, 1, "{username}");
+    }
+    let steps: Vec<String> = d.history.iter().rev().map(|h| h.action.clone()).collect();
+    assert_eq!(steps, vec!["登记草稿", "立项", "交办"]);
+}
+
+async fn registering_at_once_assigns_and_tells_the_units(db: &TestDb) {
+    load_demo(db).await;
+    let id = register(db, &new_item(db).await, true)
+        .await
+        .expect("create_item");
+    let row = row_of(db, id).await;
+    assert_eq!(row.state, ItemState::Assigned);
+    assert!(row.assigned_at.is_some());
+    let liaison = sign_in(db, "sjj_lly").await;
+    assert!(
+        inbox_titles(db, &liaison)
+            .await
+            .contains(&format!("新交办事项：{PONDING}"))
+    );
+    let d = detail(db, &liaison, id).await;
+    let steps: Vec<&str> = d.history.iter().rev().map(|h| h.action.as_str()).collect();
+    assert_eq!(steps, vec!["立项", "交办"]);
+    assert_eq!(events(db, AuditCode::ItemRegistered).await, 1);
+}
+
+async fn a_bad_registration_is_refused_field_by_field_and_writes_nothing(db: &TestDb) {
+    load_demo(db).await;
+    let items = item_count(db).await;
+    let notes = db.count("SELECT COUNT(*) AS n FROM notifications").await;
+    let bad = NewItem {
+        lead_unit_id: None,
+        leader: "张三丰".to_owned(),
+        deadline: "等领导定".to_owned(),
+        title: "  ".to_owned(),
+        ..new_item(db).await
+    };
+    let err = register(db, &bad, true).await.expect_err("refused");
+    let mut fields = crate::harness::invalid_fields(&err);
+    fields.sort_unstable();
+    assert_eq!(
+        fields,
+        vec!["deadline", "lead_unit_id", "leader", "title"],
+        "{err}"
+    );
+    let text = err.to_string();
+    assert!(text.contains("请选择牵头单位"), "{text}");
+    assert!(text.contains("没有名为“张三丰”的领导"), "{text}");
+    // One problem at a time is also refused.
+    for broken in [
+        NewItem {
+            deadline: "下辈子".to_owned(),
+            ..new_item(db).await
+        },
+        NewItem {
+            lead_unit_id: None,
+            ..new_item(db).await
+        },
+        NewItem {
+            leader: "不存在的领导".to_owned(),
+            ..new_item(db).await
+        },
+        NewItem {
+            deadline: String::new(),
+            ..new_item(db).await
+        },
+        NewItem {
+            lead_unit_id: Some(999_999),
+            ..new_item(db).await
+        },
+        NewItem {
+            source: "gossip".to_owned(),
+            ..new_item(db).await
+        },
+        NewItem {
+            parent_id: Some(999_999),
+            ..new_item(db).await
+        },
+    ] {
+        let err = register(db, &broken, false).await.expect_err("refused");
+        assert_eq!(crate::harness::invalid_fields(&err).len(), 1, "{err}");
+    }
+    assert_eq!(item_count(db).await, items, "no item written");
+    assert_eq!(
+        events(db, AuditCode::ItemRegistered).await,
+        0,
+        "no event written"
+    );
+    assert_eq!(
+        db.count("SELECT COUNT(*) AS n FROM notifications").await,
+        notes
+    );
+}
+
+async fn a_critical_item_counts_in_hours_and_turns_red_after_24(db: &TestDb) {
+    load_demo(db).await;
+    let new = NewItem {
+        urgency: "critical".to_owned(),
+        deadline: String::new(),
+        ..new_item(db).await
+    };
+    let id = register(db, &new, true).await.expect("create_item");
+    let row = row_of(db, id).await;
+    assert_eq!(row.urgency, Urgency::Critical);
+    assert_eq!(row.deadline_text, "交办后24小时内");
+    let (assigned, due) = (row.assigned_at.unwrap(), row.due_at.unwrap());
+    assert_eq!(due - assigned, 24 * 3_600_000);
+    assert_eq!(row.signal, Signal::Green);
+    assert_eq!(row.hours_left, Some(24));
+    // 21 hours later: three hours left, yellow.
+    db.exec(&format!(
+        "UPDATE items SET assigned_at = assigned_at - 75600000, due_at = due_at - 75600000 \
+         WHERE id = {id}"
+    ))
+    .await
+    .unwrap();
+    let row = row_of(db, id).await;
+    assert_eq!(row.signal, Signal::Yellow);
+    assert_eq!(row.hours_left, Some(3));
+    // 24 hours and a minute after assignment: red, whatever its due day says.
+    db.exec(&format!(
+        "UPDATE items SET assigned_at = assigned_at - 10860000, due_at = due_at - 10860000 \
+         WHERE id = {id}"
+    ))
+    .await
+    .unwrap();
+    let row = row_of(db, id).await;
+    assert_eq!(row.signal, Signal::Red);
+    assert_eq!(row.hours_left, Some(-1));
+    // A normal item assigned at the same moment is not red.
+    let other = register(
+        db,
+        &NewItem {
+            title: "另一事项".to_owned(),
+            ..new_item(db).await
+        },
+        true,
+    )
+    .await
+    .unwrap();
+    assert_eq!(row_of(db, other).await.hours_left, None);
+    assert_ne!(row_of(db, other).await.signal, Signal::Red);
+}
+
+async fn an_approved_extension_moves_the_deadline_and_keeps_the_history(db: &TestDb) {
+    with_ledger(db).await;
+    let (id, version) = item(db, FINANCE_1).await;
+    let lead = sign_in(db, "czj_lly").await;
+    db.store
+        .request_extension(&lead, id, version, "9月底前", "上级资金尚未下达")
+        .await
+        .expect("request");
+    let ducha = sign_in(db, "ducha").await;
+    let d = detail(db, &ducha, id).await;
+    let pending = d.pending_extension().expect("pending");
+    assert_eq!(pending.new_due_date, "2026-09-30");
+    assert_eq!(pending.old_due_date.as_deref(), Some("2026-06-30"));
+    assert_eq!(pending.unit_name, "县财政局");
+    assert_eq!(
+        d.item.due_date.as_deref(),
+        Some("2026-06-30"),
+        "not before approval"
+    );
+    assert!(
+        inbox_titles(db, &ducha)
+            .await
+            .iter()
+            .any(|t| *t == format!("申请延期，待审批：{FINANCE_1}"))
+    );
+    // A second request waits for the first.
+    let again = db
+        .store
+        .request_extension(&lead, id, d.item.version, "10月底前", "再议")
+        .await;
+    assert!(refusal(again).contains("待审批"));
+    // A co-unit's or a leader's decision is refused; the office decides.
+    let leader = sign_in(db, "lingdao").await;
+    assert!(
+        db.store
+            .decide_extension(&leader, id, d.item.version, true, "")
+            .await
+            .is_err()
+    );
+    db.store
+        .decide_extension(&ducha, id, d.item.version, true, "同意")
+        .await
+        .expect("approve");
+    let d = detail(db, &ducha, id).await;
+    assert_eq!(d.item.due_date.as_deref(), Some("2026-09-30"));
+    assert_eq!(d.item.deadline_text, "9月底前");
+    assert!(d.pending_extension().is_none());
+    assert_eq!(d.deadline_changes.len(), 1);
+    assert_eq!(d.deadline_changes[0].status, "approved");
+    assert_eq!(d.deadline_changes[0].reason, "上级资金尚未下达");
+    assert_eq!(d.deadline_changes[0].old_deadline_text, "6月底前");
+    assert!(d.deadline_changes[0].decided_by_name.is_some());
+    let actions: Vec<&str> = d.history.iter().map(|h| h.action.as_str()).collect();
+    assert!(
+        actions.contains(&"申请延期") && actions.contains(&"同意延期"),
+        "{actions:?}"
+    );
+    assert!(
+        inbox_titles(db, &lead)
+            .await
+            .iter()
+            .any(|t| *t == format!("同意延期：{FINANCE_1}"))
+    );
+    // The new deadline must be later than the current one.
+    let earlier = db
+        .store
+        .request_extension(&lead, id, d.item.version, "8月底前", "再延")
+        .await;
+    assert!(refusal(earlier).starts_with("new_deadline"));
+    assert_eq!(events(db, AuditCode::ExtensionRequested).await, 1);
+    assert_eq!(events(db, AuditCode::ExtensionDecided).await, 1);
+}
+
+async fn a_refused_extension_keeps_the_deadline_and_only_the_lead_unit_of_an_open_item_may_ask(
+    db: &TestDb,
+) {
+    with_ledger(db).await;
+    let (id, version) = item(db, EDUCATION_1).await;
+    // 县财政局 only co-owns this item.
+    let co = sign_in(db, "czj_lly").await;
+    let why = refusal(
+        db.store
+            .request_extension(&co, id, version, "11月底前", "配合单位想延期")
+            .await,
+    );
+    assert!(why.contains("只有牵头单位"), "{why}");
+    let lead = sign_in(db, "jyj_lly").await;
+    let why = refusal(
+        db.store
+            .request_extension(&lead, id, version, "等通知", "")
+            .await,
+    );
+    assert!(
+        why.contains("new_deadline") && why.contains("reason"),
+        "{why}"
+    );
+    db.store
+        .request_extension(&lead, id, version, "2026年11月30日前", "施工许可延迟")
+        .await
+        .expect("request");
+    let ducha = sign_in(db, "ducha").await;
+    let v = version + 1;
+    let why = refusal(db.store.decide_extension(&ducha, id, v, false, " ").await);
+    assert!(why.starts_with("decision_note"), "{why}");
+    db.store
+        .decide_extension(&ducha, id, v, false, "请按原时限推进")
+        .await
+        .expect("refuse");
+    let d = detail(db, &ducha, id).await;
+    assert_eq!(d.item.due_date.as_deref(), Some("2026-09-30"), "unchanged");
+    assert_eq!(d.deadline_changes[0].status, "refused");
+    assert_eq!(d.deadline_changes[0].decision_note, "请按原时限推进");
+    // A closed item cannot be extended.
+    let (id2, _) = item(db, FINANCE_2).await;
+    let czj = sign_in(db, "czj_lly").await;
+    act(db, &czj, id2, Action::Acknowledge, "").await.unwrap();
+    act(db, &czj, id2, Action::RequestClosure, "已完成")
+        .await
+        .unwrap();
+    act(db, &ducha, id2, Action::ApproveClosure, "")
+        .await
+        .unwrap();
+    let v2 = version_of(db, id2).await;
+    let why = refusal(
+        db.store
+            .request_extension(&czj, id2, v2, "12月31日前", "想再做")
+            .await,
+    );
+    assert!(why.contains("已办结"), "{why}");
+    // A stale copy is refused.
+    let stale = db
+        .store
+        .request_extension(&lead, id, version, "11月30日前", "再申请")
+        .await;
+    assert!(matches!(stale, Err(Error::StaleVersion)), "{stale:?}");
+}
+
+async fn version_of(db: &TestDb, id: i64) -> i64 {
+    version(db, id).await
+}
+
+async fn a_disputed_item_is_reassigned_and_only_the_new_units_see_it(db: &TestDb) {
+    with_ledger(db).await;
+    let (id, _) = item(db, FINANCE_1).await;
+    let old = sign_in(db, "czj_lly").await;
+    assert_eq!(
+        act(db, &old, id, Action::Dispute, "不属于本局职责")
+            .await
+            .unwrap(),
+        ItemState::Registered
+    );
+    let ducha = sign_in(db, "ducha").await;
+    let sup = ducha.as_supervisor().unwrap();
+    let (slj, sjj) = (unit(db, "县水利局").await, unit(db, "县审计局").await);
+    let v = version(db, id).await;
+    db.store
+        .change_item_units(sup, id, v, Some(slj), &[sjj])
+        .await
+        .expect("change units");
+    assert_eq!(
+        act(db, &ducha, id, Action::Assign, "").await.unwrap(),
+        ItemState::Assigned
+    );
+    let new_lead = sign_in(db, "slj_lly").await;
+    let d = detail(db, &new_lead, id).await;
+    assert_eq!(d.item.lead_unit, "县水利局");
+    assert_eq!(d.item.co_units, vec!["县审计局".to_owned()]);
+    assert!(
+        inbox_titles(db, &new_lead)
+            .await
+            .contains(&format!("新交办事项：{FINANCE_1}"))
+    );
+    assert!(
+        inbox_titles(db, &sign_in(db, "sjj_lly").await)
+            .await
+            .contains(&format!("新交办事项：{FINANCE_1}"))
+    );
+    assert!(matches!(
+        db.store.get_item(&old, id, TODAY, YELLOW_DAYS).await,
+        Err(Error::NotFound(_))
+    ));
+    assert!(!titles(db, &old).await.contains(&FINANCE_1.to_owned()));
+    let changed = d
+        .history
+        .iter()
+        .find(|h| h.action == "调整承办单位")
+        .expect("history");
+    assert!(
+        changed.note.contains("县财政局") && changed.note.contains("县水利局"),
+        "{}",
+        changed.note
+    );
+    assert_eq!(events(db, AuditCode::ItemUnitsChanged).await, 1);
+    // An assigned item's units are not changed in place.
+    let (id2, v2) = item(db, FINANCE_2).await;
+    let why = refusal(
+        db.store
+            .change_item_units(sup, id2, v2, Some(slj), &[])
+            .await,
+    );
+    assert!(why.contains("退回交办"), "{why}");
+}
+
+async fn progress_counts_per_reporting_cycle_and_imported_items_report_monthly(db: &TestDb) {
+    with_ledger(db).await;
+    let ducha = sign_in(db, "ducha").await;
+    for r in list(db, &ducha).await {
+        assert_eq!(r.cadence.as_deref(), Some("monthly:31"), "{}", r.title);
+        // Imported today: no monthly report was owed before assignment.
+        assert_eq!(r.signal, Signal::Green, "{}", r.title);
+    }
+    let (id, _) = item(db, EDUCATION_1).await;
+    let lead = sign_in(db, "jyj_lly").await;
+    let co = sign_in(db, "czj_lly").await;
+    db.store
+        .report_progress(&lead, id, &report("开工"))
+        .await
+        .unwrap();
+    db.store
+        .report_progress(&co, id, &report("资金已拨付"))
+        .await
+        .unwrap();
+    let d = detail(db, &ducha, id).await;
+    assert_eq!(d.cycle, Cycle::Month);
+    assert_eq!(d.units.len(), 3);
+    assert_eq!(d.reported_this_cycle, 2);
+    // 县财政局's report was in February: it does not count for March.
+    let czj = unit(db, "县财政局").await;
+    db.exec(&format!(
+        "UPDATE progress_reports SET reported_at = {} WHERE unit_id = {czj}",
+        beijing_ms(date(2026, 2, 15))
+    ))
+    .await
+    .unwrap();
+    assert_eq!(detail(db, &ducha, id).await.reported_this_cycle, 1);
+    // Assigned in January and never reported: February's report is missing.
+    let (id2, _) = item(db, EDUCATION_2).await;
+    db.exec(&format!(
+        "UPDATE items SET assigned_at = {} WHERE id = {id2}",
+        beijing_ms(date(2026, 1, 10))
+    ))
+    .await
+    .unwrap();
+    assert_eq!(row_of(db, id2).await.signal, Signal::Stalled);
+}
+
+async fn queue_counts(db: &TestDb) -> QueueCounts {
+    let ducha = sign_in(db, "ducha").await;
+    db.store
+        .queue_counts(&ducha, Some(2026))
+        .await
+        .expect("queue_counts")
+}
+
+async fn the_supervisor_queues_count_their_items(db: &TestDb) {
+    with_ledger(db).await;
+    assert_eq!(
+        queue_counts(db).await,
+        QueueCounts {
+            unacknowledged: 4,
+            ..QueueCounts::default()
+        }
+    );
+    let czj = sign_in(db, "czj_lly").await;
+    let (f1, _) = item(db, FINANCE_1).await;
+    let (f2, _) = item(db, FINANCE_2).await;
+    act(db, &czj, f1, Action::Acknowledge, "").await.unwrap();
+    let mut asks = report("推进中");
+    asks.coordination = "需县自然资源局协调用地指标".to_owned();
+    db.store.report_progress(&czj, f2, &asks).await.unwrap();
+    act(db, &czj, f1, Action::RequestClosure, "已完成")
+        .await
+        .unwrap();
+    let (e1, v) = item(db, EDUCATION_1).await;
+    let jyj = sign_in(db, "jyj_lly").await;
+    db.store
+        .request_extension(&jyj, e1, v, "11月底前", "工期延误")
+        .await
+        .unwrap();
+    assert_eq!(
+        queue_counts(db).await,
+        QueueCounts {
+            unacknowledged: 2,
+            coordination: 1,
+            closure_requested: 1,
+            extension: 1,
+        }
+    );
+    let ducha = sign_in(db, "ducha").await;
+    let in_queue = |queue| {
+        let ducha = ducha.clone();
+        async move {
+            db.store
+                .list_items(
+                    &ducha,
+                    &ItemFilter {
+                        queue: Some(queue),
+                        ..ItemFilter::default()
+                    },
+                    TODAY,
+                    YELLOW_DAYS,
+                    100,
+                )
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|r| r.title)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        in_queue(Queue::Unacknowledged).await,
+        vec![EDUCATION_1, EDUCATION_2]
+    );
+    assert_eq!(in_queue(Queue::Coordination).await, vec![FINANCE_2]);
+    assert_eq!(in_queue(Queue::ClosureRequested).await, vec![FINANCE_1]);
+    assert_eq!(in_queue(Queue::Extension).await, vec![EDUCATION_1]);
+    // The unit's next report without a request for coordination takes it off the queue.
+    db.store
+        .report_progress(&czj, f2, &report("已协调"))
+        .await
+        .unwrap();
+    assert_eq!(queue_counts(db).await.coordination, 0);
 }

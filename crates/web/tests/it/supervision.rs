@@ -444,3 +444,194 @@ async fn an_administrator_is_kept_out_of_supervision() {
         .assert_lacks("action=\"/supervision/import\"");
     assert_eq!(ledger(&app).await.len(), 3, "nothing more was imported");
 }
+
+const PONDING: &str = "整治城区易涝积水点";
+
+/// The registration form filled in for a demo unit, with the submit button pressed.
+fn registration<'a>(
+    lead: &'a str,
+    co: &'a str,
+    deadline: &'a str,
+    submit: &'a str,
+) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("ledger_year", "2026"),
+        ("source", "instruction"),
+        ("source_ref", "明政阅〔2026〕12号"),
+        ("category", "三、保障和改善民生"),
+        ("urgency", "urgent"),
+        ("title", PONDING),
+        ("content", "汛期前完成改造。"),
+        ("lead_unit_id", lead),
+        ("co_unit_ids", co),
+        ("leader", "陈国平"),
+        ("person", "王志强"),
+        ("deadline", deadline),
+        ("parent_id", ""),
+        ("note", ""),
+        ("submit", submit),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_office_registers_an_item_on_the_form_and_is_shown_its_page() {
+    let app = TestApp::sqlite().await;
+    let ducha = app.login_demo("ducha").await;
+    ducha
+        .get("/supervision")
+        .await
+        .assert_status(StatusCode::OK)
+        .assert_contains("href=\"/supervision/items/new\"")
+        .assert_contains("待审批延期");
+    ducha
+        .get("/supervision/items/new")
+        .await
+        .assert_status(StatusCode::OK)
+        .assert_contains("name=\"co_unit_ids\" multiple")
+        .assert_contains("县财政局")
+        .assert_contains("value=\"assign\"")
+        .assert_lacks("style=");
+    let lead = app.unit_id("县财政局").await.get().to_string();
+    let co = app.unit_id("县审计局").await.get().to_string();
+    let reply = ducha
+        .post_form(
+            "/supervision/items/new",
+            &registration(&lead, &co, "9月底前", "assign"),
+        )
+        .await;
+    reply.assert_status(StatusCode::SEE_OTHER);
+    let row = item(&app, PONDING).await;
+    assert_eq!(
+        reply.location(),
+        format!("/supervision/items/{}?ok=item_assigned", row.id)
+    );
+    assert_eq!(row.state, ItemState::Assigned);
+    assert_eq!(row.due_date.as_deref(), Some("2026-09-30"));
+    assert_eq!(row.co_units, vec!["县审计局".to_owned()]);
+    ducha
+        .get(reply.location())
+        .await
+        .assert_status(StatusCode::OK)
+        .assert_contains(PONDING)
+        .assert_contains("领导批示（明政阅〔2026〕12号）")
+        .assert_contains("紧急")
+        .assert_contains("事项已立项并交办");
+    assert_eq!(app.audit_count(AuditCode::ItemRegistered, "ducha").await, 1);
+    // The lead unit's liaison sees it; a draft would not have been shown.
+    app.login_demo("czj_lly")
+        .await
+        .get(&format!("/supervision/items/{}", row.id))
+        .await
+        .assert_status(StatusCode::OK)
+        .assert_contains("value=\"acknowledge\"")
+        .assert_contains("申请延期");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_registration_re_renders_the_form_with_422_and_writes_nothing() {
+    let app = TestApp::sqlite().await;
+    let ducha = app.login_demo("ducha").await;
+    let co = app.unit_id("县审计局").await.get().to_string();
+    let mut form = registration("", &co, "等领导定", "draft");
+    form.retain(|(k, _)| *k != "leader");
+    form.push(("leader", "张三丰"));
+    let reply = ducha.post_form("/supervision/items/new", &form).await;
+    reply
+        .assert_status(StatusCode::UNPROCESSABLE_ENTITY)
+        .assert_contains("请选择牵头单位")
+        .assert_contains("无法识别完成时限")
+        .assert_contains("没有名为“张三丰”的领导")
+        .assert_contains("class=\"field-error\"")
+        // What was typed is kept.
+        .assert_contains(&format!("value=\"{PONDING}\""))
+        .assert_contains("value=\"等领导定\"");
+    assert!(ledger(&app).await.is_empty(), "nothing written");
+    assert_eq!(app.audit_count(AuditCode::ItemRegistered, "ducha").await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_liaison_cannot_register_items() {
+    let app = TestApp::sqlite().await;
+    let liaison = app.login_demo("czj_lly").await;
+    liaison
+        .get("/supervision/items/new")
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+    let lead = app.unit_id("县财政局").await.get().to_string();
+    liaison
+        .post_form(
+            "/supervision/items/new",
+            &registration(&lead, "", "9月底前", "assign"),
+        )
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+    assert!(ledger(&app).await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pending_extension_shows_on_the_item_page_and_in_the_offices_queue() {
+    let app = TestApp::sqlite().await;
+    imported(&app).await;
+    let finance = item(&app, FINANCE_1).await;
+    let path = format!("/supervision/items/{}", finance.id);
+    let liaison = app.login_demo("czj_lly").await;
+    let version = finance.version.to_string();
+    liaison
+        .post_form(
+            &format!("{path}/extension"),
+            &[
+                ("version", &version),
+                ("new_deadline", "明年再说"),
+                ("reason", ""),
+            ],
+        )
+        .await
+        .assert_status(StatusCode::UNPROCESSABLE_ENTITY)
+        .assert_contains("请写明延期理由");
+    let reply = liaison
+        .post_form(
+            &format!("{path}/extension"),
+            &[
+                ("version", &version),
+                ("new_deadline", "2026-12-31"),
+                ("reason", "上级资金尚未下达"),
+            ],
+        )
+        .await;
+    reply.assert_status(StatusCode::SEE_OTHER);
+    assert_eq!(reply.location(), format!("{path}?ok=extension_requested"));
+    let ducha = app.login_demo("ducha").await;
+    let page = ducha.get(&path).await;
+    page.assert_status(StatusCode::OK)
+        .assert_contains("延期申请（待审批）")
+        .assert_contains("2026-12-31")
+        .assert_contains("上级资金尚未下达")
+        .assert_contains("value=\"approve\"");
+    ducha
+        .get("/supervision?queue=extension")
+        .await
+        .assert_status(StatusCode::OK)
+        .assert_contains(FINANCE_1)
+        .assert_lacks(EDUCATION_1)
+        .assert_contains("当前列表：待审批延期");
+    let fresh = item(&app, FINANCE_1).await.version.to_string();
+    ducha
+        .post_form(
+            &format!("{path}/extension/decide"),
+            &[
+                ("version", &fresh),
+                ("decision", "approve"),
+                ("decision_note", ""),
+            ],
+        )
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    let after = item(&app, FINANCE_1).await;
+    assert_eq!(after.due_date.as_deref(), Some("2026-12-31"));
+    ducha
+        .get(&path)
+        .await
+        .assert_contains("时限调整记录")
+        .assert_contains("已同意")
+        .assert_lacks("延期申请（待审批）");
+}
