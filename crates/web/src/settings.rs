@@ -128,6 +128,11 @@ async fn settings_page(
                     "默认报送周期",
                     s.signals.default_cadence.clone(),
                 ),
+                set(
+                    "signals.urge_min_interval_hours",
+                    "两次催办最短间隔（小时）",
+                    s.signals.urge_min_interval_hours.to_string(),
+                ),
             ],
         ),
     ];
