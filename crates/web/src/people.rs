@@ -328,17 +328,57 @@ async fn reset_password(
     .await
 }
 
+/// The system administrator's account switches: unlock, disable, enable.
+#[derive(Clone, Copy)]
+enum AccountSwitch {
+    Unlock,
+    Disable,
+    Enable,
+}
+
+impl AccountSwitch {
+    fn code(self) -> &'static str {
+        match self {
+            AccountSwitch::Unlock => "unlock",
+            AccountSwitch::Disable => "disable",
+            AccountSwitch::Enable => "enable",
+        }
+    }
+
+    /// The notice shown after it.
+    fn notice(self) -> &'static str {
+        match self {
+            AccountSwitch::Unlock => "unlocked",
+            AccountSwitch::Disable => "disabled",
+            AccountSwitch::Enable => "enabled",
+        }
+    }
+}
+
+async fn switch_account(
+    state: &AppState,
+    session: &Session,
+    id: &str,
+    switch: AccountSwitch,
+) -> Result<Redirect, WebError> {
+    let id = user_id(id)?;
+    let admin = session
+        .sys_admin(state, &format!("user:{id}:{}", switch.code()))
+        .await?;
+    match switch {
+        AccountSwitch::Unlock => state.store.unlock_user(admin, id).await?,
+        AccountSwitch::Disable => state.store.set_disabled(admin, id, true).await?,
+        AccountSwitch::Enable => state.store.set_disabled(admin, id, false).await?,
+    }
+    Ok(Redirect::to(&format!("/users/{id}?ok={}", switch.notice())))
+}
+
 async fn unlock(
     State(state): State<AppState>,
     session: Session,
     Path(id): Path<String>,
 ) -> Result<Redirect, WebError> {
-    let id = user_id(&id)?;
-    let admin = session
-        .sys_admin(&state, &format!("user:{id}:unlock"))
-        .await?;
-    state.store.unlock_user(admin, id).await?;
-    Ok(Redirect::to(&format!("/users/{id}?ok=unlocked")))
+    switch_account(&state, &session, &id, AccountSwitch::Unlock).await
 }
 
 async fn disable(
@@ -346,12 +386,7 @@ async fn disable(
     session: Session,
     Path(id): Path<String>,
 ) -> Result<Redirect, WebError> {
-    let id = user_id(&id)?;
-    let admin = session
-        .sys_admin(&state, &format!("user:{id}:disable"))
-        .await?;
-    state.store.set_disabled(admin, id, true).await?;
-    Ok(Redirect::to(&format!("/users/{id}?ok=disabled")))
+    switch_account(&state, &session, &id, AccountSwitch::Disable).await
 }
 
 async fn enable(
@@ -359,10 +394,5 @@ async fn enable(
     session: Session,
     Path(id): Path<String>,
 ) -> Result<Redirect, WebError> {
-    let id = user_id(&id)?;
-    let admin = session
-        .sys_admin(&state, &format!("user:{id}:enable"))
-        .await?;
-    state.store.set_disabled(admin, id, false).await?;
-    Ok(Redirect::to(&format!("/users/{id}?ok=enabled")))
+    switch_account(&state, &session, &id, AccountSwitch::Enable).await
 }

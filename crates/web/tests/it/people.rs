@@ -1,7 +1,7 @@
 //! Accounts over HTTP: the administrator creates one, its owner must change the password at
 //! first sign-in; roles are the security administrator's.
 
-use crate::harness::TestApp;
+use crate::harness::{DEMO_PASSWORD, TestApp};
 use reqwest::StatusCode;
 use zhongshu_domain::access::Role;
 use zhongshu_domain::audit::AuditCode;
@@ -229,4 +229,67 @@ async fn the_security_administrator_grants_roles_and_the_user_must_sign_in_again
         app.user("czj_lly").await.roles,
         vec![Role::Editor, Role::Liaison]
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_system_administrator_unlocks_disables_and_enables_an_account() {
+    let app = TestApp::sqlite().await;
+    let admin = app.login_demo("xitong").await;
+    let id = app.user_id("zhiban").await;
+
+    // Locked by five wrong passwords, then unlocked: the right password works again.
+    for _ in 0..5 {
+        app.try_login("zhiban", "Wrong#2026pw").await;
+    }
+    app.try_login("zhiban", DEMO_PASSWORD)
+        .await
+        .assert_status(StatusCode::UNAUTHORIZED)
+        .assert_contains("锁定");
+    let unlocked = admin.post_form(&format!("/users/{id}/unlock"), &[]).await;
+    unlocked.assert_status(StatusCode::SEE_OTHER);
+    assert_eq!(unlocked.location(), format!("/users/{id}?ok=unlocked"));
+    assert!(
+        app.try_login("zhiban", DEMO_PASSWORD)
+            .await
+            .set_session_cookie()
+            .is_some()
+    );
+
+    // Disabled: refused with its own reason, and its sessions end; enabled again: it signs in.
+    let session = app.login_demo("zhiban").await;
+    admin
+        .post_form(&format!("/users/{id}/disable"), &[])
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    app.try_login("zhiban", DEMO_PASSWORD)
+        .await
+        .assert_status(StatusCode::UNAUTHORIZED)
+        .assert_contains("已停用");
+    let after = session.get("/").await;
+    after.assert_status(StatusCode::SEE_OTHER);
+    assert!(
+        after.location().starts_with("/login"),
+        "{}",
+        after.location()
+    );
+    admin
+        .post_form(&format!("/users/{id}/enable"), &[])
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    assert!(
+        app.try_login("zhiban", DEMO_PASSWORD)
+            .await
+            .set_session_cookie()
+            .is_some()
+    );
+
+    // Only the system administrator may do it; the refusal is audited.
+    let security = app.login_demo("anquan").await;
+    security
+        .post_form(&format!("/users/{id}/disable"), &[])
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+    assert_eq!(app.audit_events(AuditCode::UserDisabled).await.len(), 1);
+    assert_eq!(app.audit_events(AuditCode::UserEnabled).await.len(), 1);
+    assert_eq!(app.audit_events(AuditCode::UserUnlocked).await.len(), 1);
 }
