@@ -13,6 +13,8 @@ async function signIn(page, username) {
 }
 
 test('the system administrator adds a unit and finds it in the tree', async ({ page }) => {
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
   await page.goto('/login');
   await expect(page.locator('.login-region')).toContainText('明湖县');
   await page.screenshot({ path: shot('login.png'), fullPage: true });
@@ -30,6 +32,14 @@ test('the system administrator adds a unit and finds it in the tree', async ({ p
   const link = page.locator('#unit-tree li a', { hasText: '端到端测试局' });
   await expect(link).toBeVisible();
   await page.screenshot({ path: shot('units-after-add.png'), fullPage: true });
+
+  // Typing in the filter keeps the matching unit and its group, and hides the rest.
+  await page.fill('.tree-filter', '端到端');
+  await expect(link).toBeVisible();
+  await expect(page.locator('#unit-tree li a', { hasText: '县财政局' })).toBeHidden();
+  await page.fill('.tree-filter', '');
+  await expect(page.locator('#unit-tree li a', { hasText: '县财政局' })).toBeVisible();
+  expect(errors).toEqual([]);
 
   // Its page names the parent it was added under.
   await link.click();

@@ -37,6 +37,35 @@ pub struct TreeRow {
     pub indent: usize,
 }
 
+/// The unit tree as a flat sequence a template can nest: a unit with children opens a group
+/// (a `<details>` that folds), its children follow, and `Close` ends it.
+pub enum TreeToken {
+    Open(TreeRow),
+    Leaf(TreeRow),
+    Close,
+}
+
+/// Turns rows in tree order (parents first, with depths) into nesting tokens.
+fn tree_tokens(rows: Vec<TreeRow>) -> Vec<TreeToken> {
+    let mut tokens = Vec::with_capacity(rows.len() + rows.len() / 4);
+    let mut open: Vec<usize> = Vec::new();
+    let mut rows = rows.into_iter().peekable();
+    while let Some(row) = rows.next() {
+        while open.last().is_some_and(|depth| *depth >= row.indent) {
+            open.pop();
+            tokens.push(TreeToken::Close);
+        }
+        if rows.peek().is_some_and(|next| next.indent > row.indent) {
+            open.push(row.indent);
+            tokens.push(TreeToken::Open(row));
+        } else {
+            tokens.push(TreeToken::Leaf(row));
+        }
+    }
+    tokens.extend(open.iter().map(|_| TreeToken::Close));
+    tokens
+}
+
 pub struct TypeOption {
     pub code: &'static str,
     pub label: &'static str,
@@ -108,7 +137,9 @@ pub struct UnitForm {
 #[template(path = "units.html")]
 pub struct UnitsPage {
     pub shell: Shell,
-    pub rows: Vec<TreeRow>,
+    pub tree: Vec<TreeToken>,
+    /// Groups start unfolded in a county-sized tree and folded in a city-sized one.
+    pub unfold: bool,
     pub parents: Vec<TreeRow>,
     pub types: Vec<TypeOption>,
     pub can_manage: bool,
@@ -166,7 +197,8 @@ async fn render_units(
         active_count: units.iter().filter(|u| !u.merged).count(),
         merged_count: units.iter().filter(|u| u.merged).count(),
         parents: parents.collect(),
-        rows,
+        unfold: rows.len() <= 300,
+        tree: tree_tokens(rows),
         types: type_options(),
         can_manage: session.viewer.can(Capability::ManageOrganisation),
         form,

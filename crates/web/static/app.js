@@ -6,14 +6,22 @@ document.addEventListener("DOMContentLoaded", function () {
       if (!window.confirm(form.getAttribute("data-confirm"))) e.preventDefault();
     });
   });
-  // Filter the unit tree as one types.
+  // Filter the unit tree as one types: a group stays visible (and unfolds) when it or any unit
+  // inside it matches.
   document.querySelectorAll("input[data-filter]").forEach(function (input) {
     var list = document.querySelector(input.getAttribute("data-filter"));
     if (!list) return;
     input.addEventListener("input", function () {
       var q = input.value.trim();
-      list.querySelectorAll("li").forEach(function (li) {
-        li.style.display = !q || (li.getAttribute("data-name") || "").indexOf(q) >= 0 ? "" : "none";
+      var items = list.querySelectorAll("li");
+      items.forEach(function (li) {
+        li.classList.toggle("match", !q || (li.getAttribute("data-name") || "").indexOf(q) >= 0);
+      });
+      items.forEach(function (li) {
+        var show = li.classList.contains("match") || li.querySelector("li.match") !== null;
+        li.style.display = show ? "" : "none";
+        var details = li.querySelector(":scope > details");
+        if (details && q && show) details.open = true;
       });
     });
   });
