@@ -49,13 +49,14 @@ pub enum AuditCode {
     ExtensionRequested,
     ExtensionDecided,
     ItemUnitsChanged,
+    RemindersSent,
     DemoLoaded,
     DataGenerated,
 }
 
 impl AuditCode {
     /// Every code, for filters and for decoding.
-    pub const ALL: [AuditCode; 40] = [
+    pub const ALL: [AuditCode; 41] = [
         AuditCode::LoginSucceeded,
         AuditCode::LoginFailed,
         AuditCode::AccountLocked,
@@ -94,6 +95,7 @@ impl AuditCode {
         AuditCode::ExtensionRequested,
         AuditCode::ExtensionDecided,
         AuditCode::ItemUnitsChanged,
+        AuditCode::RemindersSent,
         AuditCode::DemoLoaded,
         AuditCode::DataGenerated,
     ];
@@ -139,6 +141,7 @@ impl AuditCode {
             AuditCode::ExtensionRequested => 5031,
             AuditCode::ExtensionDecided => 5032,
             AuditCode::ItemUnitsChanged => 5033,
+            AuditCode::RemindersSent => 5040,
             AuditCode::DemoLoaded => 9000,
             AuditCode::DataGenerated => 9001,
         }
@@ -190,6 +193,7 @@ impl AuditCode {
             AuditCode::ExtensionRequested => "申请延期",
             AuditCode::ExtensionDecided => "审批延期",
             AuditCode::ItemUnitsChanged => "调整承办单位",
+            AuditCode::RemindersSent => "发送到期提醒",
             AuditCode::DemoLoaded => "载入演示数据",
             AuditCode::DataGenerated => "生成测试数据",
         }

@@ -15,6 +15,8 @@ pub mod generate;
 pub mod inspections;
 pub mod ledger;
 pub mod notify;
+pub mod outbox;
+pub mod reminders;
 pub mod sessions;
 pub mod summaries;
 pub mod supervision;

@@ -1,6 +1,7 @@
 //! In-app notifications (站内消息): written in the same transaction as the change that causes
 //! them, addressed to users, each with an idempotency key so it is enqueued exactly once however
-//! often the change is retried, and shown once in the inbox.
+//! often the change is retried, and shown once in the inbox. Each notification written also
+//! enqueues its external copies (webhook, group robots) in the outbox, in the same transaction.
 
 use crate::error::{Error, Result};
 use crate::{Store, db::now_ms};
@@ -35,7 +36,7 @@ pub(crate) async fn to_user(
     user: i64,
     m: &Message<'_>,
 ) -> Result<()> {
-    sqlx::query(
+    let inserted = sqlx::query(
         "INSERT INTO notifications (user_id, kind, item_id, title, body, idempotency_key, \
          created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (idempotency_key) DO NOTHING",
     )
@@ -47,7 +48,13 @@ pub(crate) async fn to_user(
     .bind(format!("{}:u{user}", m.key))
     .bind(now_ms())
     .execute(&mut *conn)
-    .await?;
+    .await?
+    .rows_affected();
+    // Only a notification written now goes out to the external channels: a retried change
+    // whose notification exists already enqueues nothing more.
+    if inserted == 1 {
+        crate::outbox::enqueue(conn, user, m).await?;
+    }
     Ok(())
 }
 

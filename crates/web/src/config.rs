@@ -110,6 +110,7 @@ pub struct Settings {
     pub security: SecuritySettings,
     pub audit: AuditSettings,
     pub signals: SignalSettings,
+    pub notify: NotifySettings,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -151,6 +152,88 @@ pub struct SignalSettings {
     pub urge_min_interval_hours: i64,
 }
 
+/// Reminders and the external channels of notifications (`[notify]`). The URLs may carry
+/// access tokens (robot keys), so they are secrets: never printed.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NotifySettings {
+    /// Generic webhooks: each notification is POSTed as JSON, one message per recipient.
+    pub webhook_urls: Vec<Secret>,
+    /// 企业微信 group robots (or an intranet gateway relaying to them).
+    pub wecom_urls: Vec<Secret>,
+    /// 钉钉 group robots (or an intranet gateway relaying to them).
+    pub dingtalk_urls: Vec<Secret>,
+    /// Attempts per message before it is given up.
+    pub max_attempts: i64,
+    /// The shortest time between two scheduled reminders of one kind for one item.
+    pub reminder_min_interval_hours: i64,
+    /// Minutes between two reminder scans on this node; 0 means this node does not scan.
+    pub scan_minutes: u64,
+    /// Seconds between two outbox deliveries on this node; 0 means this node does not deliver.
+    pub deliver_seconds: u64,
+}
+
+impl Default for NotifySettings {
+    fn default() -> Self {
+        NotifySettings {
+            webhook_urls: Vec::new(),
+            wecom_urls: Vec::new(),
+            dingtalk_urls: Vec::new(),
+            max_attempts: 8,
+            reminder_min_interval_hours: 24,
+            scan_minutes: 10,
+            deliver_seconds: 5,
+        }
+    }
+}
+
+impl NotifySettings {
+    /// The external targets, refusing an address this version cannot post to.
+    pub fn targets(&self) -> Result<Vec<zhongshu_store::outbox::Target>, zhongshu_store::Error> {
+        use zhongshu_store::outbox::{Channel, Target};
+        let mut targets = Vec::new();
+        for (key, channel, urls) in [
+            ("notify.webhook_urls", Channel::Webhook, &self.webhook_urls),
+            ("notify.wecom_urls", Channel::WeCom, &self.wecom_urls),
+            (
+                "notify.dingtalk_urls",
+                Channel::DingTalk,
+                &self.dingtalk_urls,
+            ),
+        ] {
+            for url in urls {
+                let url = url.expose().trim();
+                let lower = url.to_ascii_lowercase();
+                if lower.starts_with("https://") {
+                    return Err(zhongshu_store::Error::invalid(
+                        key,
+                        format!(
+                            "{key} 中的{}地址使用 https：本版本尚不支持 TLS 加密连接，\
+                             请改用内网 http 网关转发（地址以 http:// 开头）",
+                            channel.label()
+                        ),
+                    ));
+                }
+                let host = lower.strip_prefix("http://").unwrap_or("");
+                if host.is_empty() || host.starts_with('/') {
+                    return Err(zhongshu_store::Error::invalid(
+                        key,
+                        format!(
+                            "{key} 中有无效的{}地址：须以 http:// 开头并写明主机",
+                            channel.label()
+                        ),
+                    ));
+                }
+                targets.push(Target {
+                    channel,
+                    url: url.to_owned(),
+                });
+            }
+        }
+        Ok(targets)
+    }
+}
+
 impl Default for Settings {
     fn default() -> Self {
         Settings {
@@ -165,6 +248,7 @@ impl Default for Settings {
             security: SecuritySettings::default(),
             audit: AuditSettings::default(),
             signals: SignalSettings::default(),
+            notify: NotifySettings::default(),
         }
     }
 }
@@ -252,6 +336,7 @@ impl Settings {
 
     /// Opens the store these settings describe (creating the audit key on first use).
     pub async fn open_store(&self) -> zhongshu_store::Result<zhongshu_store::Store> {
+        let targets = self.notify.targets()?;
         if self.database_url.is_empty() {
             std::fs::create_dir_all(&self.data_dir).map_err(|e| {
                 zhongshu_store::Error::Internal(format!(
@@ -271,6 +356,7 @@ impl Settings {
         })
         .await?;
         store.set_urge_interval_minutes(self.signals.urge_min_interval_hours.saturating_mul(60));
+        store.set_outbox_targets(&targets).await?;
         Ok(store)
     }
 }
@@ -285,5 +371,22 @@ mod tests {
         assert_eq!(url.to_string(), "postgres://zs:***@db:5432/zs");
         assert!(!format!("{url:?}").contains("s3cret"));
         assert!(!format!("{:?}", Secret::new("pw")).contains("pw"));
+    }
+
+    #[test]
+    fn an_https_notify_url_is_refused_and_robot_keys_are_not_printed() {
+        let mut notify = NotifySettings {
+            wecom_urls: vec![Secret::new("http://gw.local/cgi-bin/webhook/send?key=k3y")],
+            ..NotifySettings::default()
+        };
+        assert_eq!(notify.targets().map(|t| t.len()).ok(), Some(1));
+        assert!(!format!("{notify:?}").contains("k3y"));
+        notify.dingtalk_urls = vec![Secret::new("https://oapi.dingtalk.com/robot/send")];
+        let err = notify
+            .targets()
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("TLS"), "{err}");
     }
 }

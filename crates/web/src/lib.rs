@@ -23,6 +23,7 @@ pub mod shell;
 pub mod summaries;
 pub mod supervision;
 pub mod util;
+pub mod worker;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
@@ -119,13 +120,29 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// Serves the app on a listener the caller bound (tests bind port 0), until ctrl-c or SIGTERM.
+/// The background tasks (reminder scan, outbox delivery) run beside it and stop with it.
 pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
-    axum::serve(
+    let tasks = StopOnDrop(worker::spawn(state.clone()));
+    let outcome = axum::serve(
         listener,
         app(state).into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown_signal())
-    .await
+    .await;
+    drop(tasks);
+    outcome
+}
+
+/// Aborts the background tasks when the server stops, or when its future is dropped (a test
+/// aborting the server).
+struct StopOnDrop(Vec<tokio::task::JoinHandle<()>>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        for task in &self.0 {
+            task.abort();
+        }
+    }
 }
 
 async fn shutdown_signal() {

@@ -13,6 +13,7 @@ mod import;
 mod inspections;
 mod ledger;
 mod migrations;
+mod outbox;
 mod sessions;
 mod summaries;
 mod supervision;

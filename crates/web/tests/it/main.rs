@@ -15,6 +15,7 @@ mod boards;
 mod calendar;
 mod ledger;
 mod org;
+mod outbox;
 mod people;
 mod permissions;
 mod summaries;
