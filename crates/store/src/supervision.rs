@@ -18,8 +18,9 @@ use zhongshu_domain::deadline::{Deadline, parse_deadline};
 use zhongshu_domain::ids::UnitId;
 use zhongshu_domain::org::RowProblem;
 use zhongshu_domain::supervision::{
-    Action, CRITICAL_HOURS, Cycle, DEFAULT_CADENCE, ItemState, Signal, Source, Standing, TaskRow,
-    Urgency, critical_due_at, critical_signal, hours_left, signal, transition,
+    Action, CRITICAL_HOURS, CRITICAL_YELLOW_HOURS, Cycle, DEFAULT_CADENCE, ItemState, Signal,
+    Source, Standing, TaskRow, Urgency, critical_due_at, critical_signal, hours_left, signal,
+    transition,
 };
 
 /// The columns [`item_from_row`] reads, of `items i` joined with its parent `p` and lead unit
@@ -539,10 +540,44 @@ impl Store {
         yellow_days: u32,
         limit: i64,
     ) -> Result<Vec<ItemRow>> {
-        let (where_sql, binds) = match item_where(viewer, filter) {
+        self.list_items_where(viewer, filter, "", today, yellow_days, limit)
+            .await
+    }
+
+    /// The open items (registered to closure requested) the viewer may see, of every year, as
+    /// [`Store::list_items`] lists them: a unit's page, without loading its closed items.
+    pub async fn list_open_items(
+        &self,
+        viewer: &Viewer,
+        today: Date,
+        yellow_days: u32,
+        limit: i64,
+    ) -> Result<Vec<ItemRow>> {
+        self.list_items_where(
+            viewer,
+            &ItemFilter::default(),
+            " AND i.state IN ('registered', 'assigned', 'in_progress', 'closure_requested')",
+            today,
+            yellow_days,
+            limit,
+        )
+        .await
+    }
+
+    async fn list_items_where(
+        &self,
+        viewer: &Viewer,
+        filter: &ItemFilter,
+        extra: &'static str,
+        today: Date,
+        yellow_days: u32,
+        limit: i64,
+    ) -> Result<Vec<ItemRow>> {
+        let (mut where_sql, binds) = match item_where(viewer, filter) {
             Some(w) => w,
             None => return Ok(Vec::new()),
         };
+        where_sql.push_str(extra);
         let sql = format!(
             "SELECT {ITEM_COLUMNS} FROM items i LEFT JOIN items p ON p.id = i.parent_id \
              LEFT JOIN units u ON u.id = i.lead_unit_id WHERE i.is_group = 0 {where_sql} \
@@ -566,6 +601,173 @@ impl Store {
         rows.iter()
             .map(|r| item_from_row(r, &extras, &calendar, today, yellow_days))
             .collect()
+    }
+
+    /// One page of the ledger list, in the order of [`Store::list_items`], paged by key: the
+    /// items after the item `after` (the last id of the previous page), at most `limit`, with
+    /// the number of all matching items. The red (overdue) and yellow (due soon) signal
+    /// filters are SQL conditions; the stalled and green filters depend on each item's
+    /// report cadence and are computed over all matching items, as `list_items` does.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn list_items_page(
+        &self,
+        viewer: &Viewer,
+        filter: &ItemFilter,
+        signal_filter: Option<Signal>,
+        after: Option<i64>,
+        today: Date,
+        yellow_days: u32,
+        limit: i64,
+    ) -> Result<ItemPage> {
+        let limit = limit.clamp(1, 1_000);
+        if matches!(
+            signal_filter,
+            Some(Signal::Stalled | Signal::Green | Signal::None)
+        ) {
+            // Not expressible as a plain condition: filter every matching row in Rust.
+            let all: Vec<ItemRow> = self
+                .list_items(viewer, filter, today, yellow_days, 100_000)
+                .await?
+                .into_iter()
+                .filter(|r| Some(r.signal) == signal_filter)
+                .collect();
+            let total = i64::try_from(all.len()).unwrap_or(i64::MAX);
+            let start = match after {
+                Some(id) => all.iter().position(|r| r.id == id).map_or(0, |p| p + 1),
+                None => 0,
+            };
+            let take = usize::try_from(limit).unwrap_or(50);
+            let rows: Vec<ItemRow> = all.into_iter().skip(start).take(take + 1).collect();
+            return Ok(page_of(rows, take, total));
+        }
+        let Some((mut where_sql, mut binds)) = item_where(viewer, filter) else {
+            return Ok(ItemPage::default());
+        };
+        if let Some(signal) = signal_filter {
+            let calendar = self.work_calendar().await?;
+            let until = calendar.add_workdays(today, yellow_days);
+            where_sql.push_str(&signal_condition(
+                signal,
+                today,
+                until,
+                now_ms(),
+                &mut binds,
+            ));
+        }
+        // The parent is joined only when the text search needs its title.
+        let parent_join = if filter.query.as_ref().is_some_and(|q| !q.trim().is_empty()) {
+            " LEFT JOIN items p ON p.id = i.parent_id"
+        } else {
+            ""
+        };
+        let count_sql = format!(
+            "SELECT COUNT(*) AS n FROM items i{parent_join} WHERE i.is_group = 0 {where_sql}"
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(count_sql));
+        for b in &binds {
+            q = match b {
+                Bind::I(v) => q.bind(*v),
+                Bind::S(v) => q.bind(v.clone()),
+            };
+        }
+        let total: i64 = q.fetch_one(self.pool()).await?.try_get("n")?;
+        let mut page_where = where_sql;
+        let after_year: Option<i64> = match after {
+            Some(id) => sqlx::query("SELECT ledger_year FROM items WHERE id = $1")
+                .bind(id)
+                .fetch_optional(self.pool())
+                .await?
+                .map(|r| r.try_get("ledger_year"))
+                .transpose()?,
+            None => None,
+        };
+        if let (Some(id), Some(year)) = (after, after_year)
+            && filter.year == Some(year)
+        {
+            // One year: the key is the id alone, a range on the index.
+            binds.push(Bind::I(id));
+            page_where.push_str(&format!(" AND i.id > ${}", binds.len()));
+        } else if let Some(id) = after {
+            binds.push(Bind::I(id));
+            let n = binds.len();
+            page_where.push_str(&format!(
+                " AND (i.ledger_year < (SELECT a.ledger_year FROM items a WHERE a.id = ${n}) \
+                 OR (i.ledger_year = (SELECT a.ledger_year FROM items a WHERE a.id = ${n}) \
+                 AND i.id > ${n}))"
+            ));
+        }
+        let sql = format!(
+            "SELECT {ITEM_COLUMNS} FROM items i LEFT JOIN items p ON p.id = i.parent_id \
+             LEFT JOIN units u ON u.id = i.lead_unit_id WHERE i.is_group = 0 {page_where} \
+             ORDER BY i.ledger_year DESC, i.id LIMIT {}",
+            limit + 1
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for b in binds {
+            q = match b {
+                Bind::I(v) => q.bind(v),
+                Bind::S(v) => q.bind(v),
+            };
+        }
+        let rows = q.fetch_all(self.pool()).await?;
+        let calendar = self.work_calendar().await?;
+        let ids: Vec<i64> = rows
+            .iter()
+            .filter_map(|r| r.try_get::<i64, _>("id").ok())
+            .collect();
+        let extras = self.item_extras(&ids).await?;
+        let rows = rows
+            .iter()
+            .map(|r| item_from_row(r, &extras, &calendar, today, yellow_days))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(page_of(rows, usize::try_from(limit).unwrap_or(50), total))
+    }
+
+    /// How many of the items matching `filter` are red (overdue) and yellow (due within
+    /// `yellow_days` working days), counted in SQL.
+    pub async fn signal_counts(
+        &self,
+        viewer: &Viewer,
+        filter: &ItemFilter,
+        today: Date,
+        yellow_days: u32,
+    ) -> Result<Vec<(Signal, i64)>> {
+        let calendar = self.work_calendar().await?;
+        let until = calendar.add_workdays(today, yellow_days);
+        let parent_join = if filter.query.as_ref().is_some_and(|q| !q.trim().is_empty()) {
+            " LEFT JOIN items p ON p.id = i.parent_id"
+        } else {
+            ""
+        };
+        let mut counts = Vec::new();
+        for signal in [Signal::Red, Signal::Yellow] {
+            let Some((where_sql, mut binds)) = item_where(viewer, filter) else {
+                return Ok(vec![(Signal::Red, 0), (Signal::Yellow, 0)]);
+            };
+            let Some((by_date, critical)) =
+                signal_parts(signal, today, until, now_ms(), &mut binds)
+            else {
+                continue;
+            };
+            // Two counts that each use an index, rather than one OR that uses neither well.
+            let sql = format!(
+                "SELECT (SELECT COUNT(*) FROM items i{parent_join} WHERE i.is_group = 0 \
+                 {where_sql} AND {by_date}) + (SELECT COUNT(*) FROM items i{parent_join} \
+                 WHERE i.is_group = 0 {where_sql} AND {critical}) AS n"
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for b in binds {
+                q = match b {
+                    Bind::I(v) => q.bind(v),
+                    Bind::S(v) => q.bind(v),
+                };
+            }
+            counts.push((
+                signal,
+                q.fetch_one(self.pool()).await?.try_get::<i64, _>("n")?,
+            ));
+        }
+        Ok(counts)
     }
 
     /// Co-units, latest progress and last report time for a page of items, in three queries
@@ -1960,10 +2162,8 @@ impl Store {
             let Some((where_sql, binds)) = item_where(viewer, &filter) else {
                 return Ok(QueueCounts::default());
             };
-            let sql = format!(
-                "SELECT COUNT(*) AS n FROM items i LEFT JOIN items p ON p.id = i.parent_id \
-                 WHERE i.is_group = 0 {where_sql}"
-            );
+            // No text filter here, so the parent need not be joined.
+            let sql = format!("SELECT COUNT(*) AS n FROM items i WHERE i.is_group = 0 {where_sql}");
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
             for b in binds {
                 q = match b {
@@ -2017,6 +2217,85 @@ enum Bind {
     S(String),
 }
 
+/// A page of the ledger list: its rows, the number of all matching items, and the key of the
+/// next page (the last row's id) when there is one.
+#[derive(Clone, Debug, Default)]
+pub struct ItemPage {
+    pub rows: Vec<ItemRow>,
+    pub total: i64,
+    pub next_after: Option<i64>,
+}
+
+/// `rows` holds up to `take + 1` rows; the extra one only says that another page follows.
+fn page_of(mut rows: Vec<ItemRow>, take: usize, total: i64) -> ItemPage {
+    let more = rows.len() > take;
+    rows.truncate(take);
+    let next_after = if more {
+        rows.last().map(|r| r.id)
+    } else {
+        None
+    };
+    ItemPage {
+        rows,
+        total,
+        next_after,
+    }
+}
+
+/// The conditions on `items i` for a red or yellow signal (as [`signal`] and
+/// [`critical_signal`] decide them), as two parts: items counted by due date, and 特急 items
+/// counted by the hour. Either part alone uses an index; `None` for the other signals. `until`
+/// is the last day that is still yellow (the Nth working day after today).
+fn signal_parts(
+    signal: Signal,
+    today: Date,
+    until: Date,
+    now: i64,
+    binds: &mut Vec<Bind>,
+) -> Option<(String, String)> {
+    const OPEN: &str = "i.state IN ('registered', 'assigned', 'in_progress', 'closure_requested')";
+    const CRITICAL: &str = "(i.urgency = 'critical' AND i.due_at IS NOT NULL)";
+    let mut bind = |b: Bind| {
+        binds.push(b);
+        binds.len()
+    };
+    match signal {
+        Signal::Red => {
+            let d = bind(Bind::S(today.to_string()));
+            let t = bind(Bind::I(now));
+            Some((
+                format!("{OPEN} AND i.due_date < ${d} AND NOT {CRITICAL}"),
+                format!("{OPEN} AND {CRITICAL} AND i.due_at < ${t}"),
+            ))
+        }
+        Signal::Yellow => {
+            let d = bind(Bind::S(today.to_string()));
+            let u = bind(Bind::S(until.to_string()));
+            let t = bind(Bind::I(now));
+            let h = bind(Bind::I(now + CRITICAL_YELLOW_HOURS * 3_600_000));
+            Some((
+                format!("{OPEN} AND i.due_date >= ${d} AND i.due_date <= ${u} AND NOT {CRITICAL}"),
+                format!("{OPEN} AND {CRITICAL} AND i.due_at >= ${t} AND i.due_at <= ${h}"),
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// Both parts of [`signal_parts`] as one condition.
+fn signal_condition(
+    signal: Signal,
+    today: Date,
+    until: Date,
+    now: i64,
+    binds: &mut Vec<Bind>,
+) -> String {
+    match signal_parts(signal, today, until, now, binds) {
+        Some((by_date, critical)) => format!(" AND (({by_date}) OR ({critical}))"),
+        None => String::new(),
+    }
+}
+
 /// The visibility and filter conditions, with their binds; `None` when the viewer sees nothing.
 fn item_where(viewer: &Viewer, filter: &ItemFilter) -> Option<(String, Vec<Bind>)> {
     let mut sql = String::new();
@@ -2031,7 +2310,7 @@ fn item_where(viewer: &Viewer, filter: &ItemFilter) -> Option<(String, Vec<Bind>
         Scope::Unit(unit) => {
             let n = next(Bind::I(unit.get()), &mut binds);
             sql.push_str(&format!(
-                " AND i.state <> 'draft' AND EXISTS (SELECT 1 FROM item_units v WHERE v.item_id = i.id AND v.unit_id = ${n})"
+                " AND i.state <> 'draft' AND i.id IN (SELECT v.item_id FROM item_units v WHERE v.unit_id = ${n})"
             ));
         }
     }

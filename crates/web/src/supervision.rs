@@ -63,6 +63,9 @@ pub struct LedgerQuery {
     /// A supervisor queue (`unacknowledged`, `coordination`, `closure_requested`, `extension`).
     #[serde(default)]
     pub queue: String,
+    /// Keyset paging: the last item id of the previous page.
+    #[serde(default)]
+    pub after: String,
     #[serde(default)]
     pub ok: Option<String>,
 }
@@ -97,9 +100,18 @@ pub struct LedgerPage {
     pub queues: Vec<QueueLink>,
     /// The label of the queue the list is filtered by, if any.
     pub queue_label: &'static str,
+    /// How many items match the filters (all pages).
+    pub total: i64,
+    /// The link to the next page (empty on the last page).
+    pub next_query: String,
+    /// The link back to the first page (empty on the first page).
+    pub first_query: String,
 }
 
 const SIGNALS: [Signal; 4] = [Signal::Red, Signal::Yellow, Signal::Stalled, Signal::Green];
+
+/// Rows per page of the ledger list.
+const PAGE_SIZE: i64 = 50;
 
 fn filter_from(q: &LedgerQuery) -> ItemFilter {
     ItemFilter {
@@ -140,16 +152,30 @@ async fn render_ledger(
     import_errors: Vec<String>,
     import_year: String,
 ) -> Result<LedgerPage, WebError> {
-    let rows = load_rows(state, session, &q).await?;
-    let counts = SIGNALS
-        .iter()
-        .map(|s| {
-            (
-                s.code(),
-                s.label(),
-                rows.iter().filter(|r| r.signal == *s).count(),
-            )
-        })
+    let filter = filter_from(&q);
+    let today = beijing_today();
+    let yellow_days = state.settings.signals.yellow_workdays;
+    let signal = SIGNALS.into_iter().find(|s| s.code() == q.signal.trim());
+    let page = state
+        .store
+        .list_items_page(
+            &session.viewer,
+            &filter,
+            signal,
+            q.after.trim().parse().ok(),
+            today,
+            yellow_days,
+            PAGE_SIZE,
+        )
+        .await?;
+    // The red and yellow cards are counted in SQL; stalled and green depend on each item's
+    // report cadence and are not counted on the card row (filter by them to see them).
+    let counts = state
+        .store
+        .signal_counts(&session.viewer, &filter, today, yellow_days)
+        .await?
+        .into_iter()
+        .map(|(s, n)| (s.code(), s.label(), usize::try_from(n).unwrap_or(0)))
         .collect();
     let export_query = format!(
         "year={}&state={}&signal={}&q={}&queue={}",
@@ -159,6 +185,16 @@ async fn render_ledger(
         crate::util::url_encode(&q.q),
         crate::util::url_encode(&q.queue)
     );
+    let next_query = page
+        .next_after
+        .map(|id| format!("{export_query}&after={id}"))
+        .unwrap_or_default();
+    let first_query = if q.after.trim().is_empty() {
+        String::new()
+    } else {
+        export_query.clone()
+    };
+    let rows = page.rows;
     let queues = if session.viewer.can(Capability::Supervise) {
         let counts = state
             .store
@@ -207,6 +243,9 @@ async fn render_ledger(
         export_query,
         queues,
         queue_label,
+        total: page.total,
+        next_query,
+        first_query,
         q,
     })
 }
@@ -680,15 +719,13 @@ async fn render_mine(
     }
     let mut rows = state
         .store
-        .list_items(
+        .list_open_items(
             &session.viewer,
-            &ItemFilter::default(),
             beijing_today(),
             state.settings.signals.yellow_workdays,
             10_000,
         )
         .await?;
-    rows.retain(|r| r.state.is_open());
     // Most urgent first: overdue, due soon, stalled, then the rest.
     rows.sort_by_key(|r| match r.signal {
         Signal::Red => 0,

@@ -675,9 +675,40 @@ async fn gen_data(settings: &Settings, console: &Viewer, scale: &str) -> Outcome
         .generate(sys_admin(console)?, scale, &password, &progress)
         .await;
     bar.finish();
-    store.close().await;
-    let (units, users) = outcome?;
+    let (units, users) = match outcome {
+        Ok(done) => done,
+        Err(e) => {
+            store.close().await;
+            return Err(e.into());
+        }
+    };
     out!("已生成 {units} 个单位、{users} 个账号（密码均为 {password}）");
+    if scale == Scale::City {
+        let started = std::time::Instant::now();
+        let progress = move |items: usize, reports: usize| {
+            eprintln!(
+                "督办事项 {items}，进展报告 {reports}（{:.0} 秒）",
+                started.elapsed().as_secs_f64()
+            );
+        };
+        let today = zhongshu_web::util::beijing_today();
+        let outcome = store
+            .generate_items(sys_admin(console)?, today, &progress)
+            .await;
+        store.close().await;
+        let c = outcome?;
+        out!(
+            "已生成 {} 个重点任务、{} 个督办事项（{} 个责任单位关系）、{} 条进展报告、{} 条办理记录，用时 {:.0} 秒",
+            c.groups,
+            c.items,
+            c.item_units,
+            c.reports,
+            c.history,
+            started.elapsed().as_secs_f64()
+        );
+    } else {
+        store.close().await;
+    }
     Ok(ExitCode::SUCCESS)
 }
 

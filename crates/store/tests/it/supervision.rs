@@ -15,6 +15,7 @@ use zhongshu_store::supervision::{
 };
 
 store_tests!(
+    paging_the_ledger_by_key_visits_every_item_once_and_the_counts_match_a_fresh_count,
     an_import_writes_every_row_groups_measures_under_their_task_and_opens_the_ledger,
     an_import_with_bad_rows_is_refused_row_by_row_and_writes_nothing,
     importing_the_same_rows_again_is_refused_as_duplicates,
@@ -1613,4 +1614,81 @@ async fn the_supervisor_queues_count_their_items(db: &TestDb) {
         .await
         .unwrap();
     assert_eq!(queue_counts(db).await.coordination, 0);
+}
+
+async fn paging_the_ledger_by_key_visits_every_item_once_and_the_counts_match_a_fresh_count(
+    db: &TestDb,
+) {
+    with_ledger(db).await;
+    let ducha = sign_in(db, "ducha").await;
+    let liaison = sign_in(db, "czj_lly").await;
+    // Late in the year, so some items are overdue and the counts have something to count.
+    let late = date(2026, 9, 30);
+    for viewer in [&ducha, &liaison] {
+        let all = db
+            .store
+            .list_items(viewer, &ItemFilter::default(), late, YELLOW_DAYS, 1000)
+            .await
+            .expect("list_items");
+        let mut seen = Vec::new();
+        let mut after = None;
+        loop {
+            let page = db
+                .store
+                .list_items_page(
+                    viewer,
+                    &ItemFilter::default(),
+                    None,
+                    after,
+                    late,
+                    YELLOW_DAYS,
+                    1,
+                )
+                .await
+                .expect("list_items_page");
+            assert_eq!(page.total, i64::try_from(all.len()).unwrap());
+            seen.extend(page.rows.iter().map(|r| r.id));
+            match page.next_after {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+        let mut expected: Vec<i64> = all.iter().map(|r| r.id).collect();
+        expected.sort_unstable();
+        seen.sort_unstable();
+        assert_eq!(
+            seen, expected,
+            "one page of one row at a time visits every item once"
+        );
+        // The red and yellow cards equal a fresh count of the signals computed row by row.
+        let counts = db
+            .store
+            .signal_counts(viewer, &ItemFilter::default(), late, YELLOW_DAYS)
+            .await
+            .expect("signal_counts");
+        for (signal, n) in counts {
+            let fresh = all.iter().filter(|r| r.signal == signal).count();
+            assert_eq!(n, i64::try_from(fresh).unwrap(), "{signal:?}");
+        }
+        // The overdue filter pages the same rows as the computed red signal.
+        let red = db
+            .store
+            .list_items_page(
+                viewer,
+                &ItemFilter::default(),
+                Some(zhongshu_domain::supervision::Signal::Red),
+                None,
+                late,
+                YELLOW_DAYS,
+                50,
+            )
+            .await
+            .expect("red page");
+        let fresh_red = all
+            .iter()
+            .filter(|r| r.signal == zhongshu_domain::supervision::Signal::Red)
+            .count();
+        assert_eq!(red.rows.len(), fresh_red);
+        assert!(fresh_red > 0, "the test needs overdue items");
+    }
 }
