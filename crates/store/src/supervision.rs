@@ -2516,7 +2516,10 @@ fn check_rows<'a>(
         match by_name.get(name).map(Vec::as_slice) {
             Some([one]) => Ok(*one),
             Some(many) if many.len() > 1 => Err(format!("有{}个单位名为“{name}”", many.len())),
-            _ => Err(format!("单位“{name}”不存在{}", suggest(name, units))),
+            _ => Err(format!(
+                "单位“{name}”不存在{}",
+                crate::units::suggest_names(name, units.iter().map(|(_, n)| n.as_str()))
+            )),
         }
     };
     if rows.is_empty() {
@@ -2609,24 +2612,6 @@ fn check_rows<'a>(
     }
     problems.sort_by_key(|p| p.row);
     (checked, problems)
-}
-
-/// "，您是否要找：…" with up to three close unit names.
-fn suggest(name: &str, units: &[(UnitId, String)]) -> String {
-    let wanted: Vec<char> = name.chars().collect();
-    let mut scored: Vec<(usize, &str)> = units
-        .iter()
-        .map(|(_, n)| (n.chars().filter(|c| wanted.contains(c)).count(), n.as_str()))
-        .filter(|(common, _)| *common * 2 >= wanted.len().max(2))
-        .collect();
-    scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
-    scored.dedup_by(|a, b| a.1 == b.1);
-    let names: Vec<&str> = scored.into_iter().take(3).map(|(_, n)| n).collect();
-    if names.is_empty() {
-        String::new()
-    } else {
-        format!("，您是否要找：{}", names.join("、"))
-    }
 }
 
 /// What assigning (交办) an item does besides its state: the assignment time, the instant a

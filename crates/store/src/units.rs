@@ -718,23 +718,25 @@ impl<'a> NameIndex<'a> {
 
     /// "，您是否要找：…" with up to three close names, or nothing.
     fn suggest(&self, name: &str) -> String {
-        let wanted: Vec<char> = name.chars().collect();
-        let mut scored: Vec<(usize, &str)> = self
-            .units
-            .iter()
-            .map(|u| {
-                let common = u.name.chars().filter(|c| wanted.contains(c)).count();
-                (common, u.name.as_str())
-            })
-            .filter(|(common, _)| *common * 2 >= wanted.len().max(2))
-            .collect();
-        scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
-        scored.dedup_by(|a, b| a.1 == b.1);
-        let names: Vec<&str> = scored.into_iter().take(3).map(|(_, n)| n).collect();
-        if names.is_empty() {
-            String::new()
-        } else {
-            format!("，您是否要找：{}", names.join("、"))
-        }
+        suggest_names(name, self.units.iter().map(|u| u.name.as_str()))
+    }
+}
+
+/// "，您是否要找：…" naming up to three of `candidates` that share most characters with `name`
+/// (at least half of them), or nothing: offices' unit names differ by a character or an
+/// abbreviation (县发改局 / 县发展和改革局), so a miss is never matched silently but suggested.
+pub(crate) fn suggest_names<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> String {
+    let wanted: Vec<char> = name.chars().collect();
+    let mut scored: Vec<(usize, &str)> = candidates
+        .map(|n| (n.chars().filter(|c| wanted.contains(c)).count(), n))
+        .filter(|(common, _)| *common * 2 >= wanted.len().max(2))
+        .collect();
+    scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
+    scored.dedup_by(|a, b| a.1 == b.1);
+    let names: Vec<&str> = scored.into_iter().take(3).map(|(_, n)| n).collect();
+    if names.is_empty() {
+        String::new()
+    } else {
+        format!("，您是否要找：{}", names.join("、"))
     }
 }
