@@ -127,6 +127,21 @@ impl Session {
         WebError::Forbidden
     }
 
+    /// Allows the request when the viewer holds `capability`; otherwise records the refusal
+    /// and returns the 403.
+    pub async fn require(
+        &self,
+        state: &AppState,
+        capability: zhongshu_domain::access::Capability,
+        target: &str,
+    ) -> Result<(), WebError> {
+        if self.viewer.can(capability) {
+            Ok(())
+        } else {
+            Err(self.refuse(state, target).await)
+        }
+    }
+
     pub async fn sys_admin(
         &self,
         state: &AppState,

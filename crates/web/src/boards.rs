@@ -170,9 +170,9 @@ async fn load(
     mut q: BoardQuery,
     target: &str,
 ) -> Result<(Board, BoardQuery, i16, Vec<i64>), WebError> {
-    if !session.viewer.can(Capability::SeeAllItems) {
-        return Err(session.refuse(state, target).await);
-    }
+    session
+        .require(state, Capability::SeeAllItems, target)
+        .await?;
     let today = beijing_today();
     let years = state.store.ledger_years().await?;
     let year = board_year(&q.year, &years, today);

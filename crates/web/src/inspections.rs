@@ -40,41 +40,22 @@ pub fn router() -> Router<AppState> {
 
 const ACTIVE: &str = "/supervision/inspections";
 
-/// This module's own notices after a redirect, named by a code.
-fn done_text(code: &str) -> Option<&'static str> {
-    match code {
-        "recorded" => Some("督查已登记，可在下方登记发现的问题"),
-        "finding" => Some("问题已登记，整改事项已交办到被督查单位"),
-        "referral" => Some("移交已记录"),
-        _ => None,
-    }
-}
-
 #[derive(Deserialize, Default)]
 pub struct DoneQuery {
     #[serde(default)]
     done: Option<String>,
 }
 
+/// The page's frame, with the notice a redirect named.
 async fn shell(
     state: &AppState,
     session: &Session,
     title: &str,
     done: Option<&str>,
 ) -> Result<Shell, WebError> {
-    let mut shell = Shell::new(state, &session.viewer, title, ACTIVE).await?;
-    if let Some(text) = done.and_then(done_text) {
-        shell.notice = Some(text.to_owned());
-    }
-    Ok(shell)
-}
-
-async fn must_read(state: &AppState, session: &Session, target: &str) -> Result<(), WebError> {
-    if session.viewer.can(Capability::SeeAllItems) {
-        Ok(())
-    } else {
-        Err(session.refuse(state, target).await)
-    }
+    Ok(Shell::new(state, &session.viewer, title, ACTIVE)
+        .await?
+        .with_notice(done))
 }
 
 /// The fields of a form body in order; repeated names (checkboxes, multiple selects) repeat.
@@ -210,7 +191,9 @@ async fn list_page(
     session: Session,
     Query(q): Query<DoneQuery>,
 ) -> Result<ListPage, WebError> {
-    must_read(&state, &session, "supervision:inspections").await?;
+    session
+        .require(&state, Capability::SeeAllItems, "supervision:inspections")
+        .await?;
     let form = InspectionForm {
         kind: InspectionKind::Special.code().to_owned(),
         bodies: vec![Body::Office.code().to_owned()],
@@ -276,9 +259,10 @@ async fn create(
         }
     }
     match outcome {
-        Ok(id) => Ok(
-            Redirect::to(&format!("/supervision/inspections/{id}?done=recorded")).into_response(),
-        ),
+        Ok(id) => Ok(Redirect::to(&format!(
+            "/supervision/inspections/{id}?done=inspection_recorded"
+        ))
+        .into_response()),
         Err(zhongshu_store::Error::Invalid(problems)) => {
             let page = render_list(
                 &state,
@@ -362,7 +346,9 @@ async fn detail_page(
     Path(id): Path<String>,
     Query(q): Query<DoneQuery>,
 ) -> Result<DetailPage, WebError> {
-    must_read(&state, &session, "supervision:inspection").await?;
+    session
+        .require(&state, Capability::SeeAllItems, "supervision:inspection")
+        .await?;
     let id = inspection_id(&id)?;
     // A month is the usual rectification period; the office changes it as needed.
     let deadline = beijing_today()
@@ -443,9 +429,10 @@ async fn add_finding(
         }
     }
     match outcome {
-        Ok(_) => Ok(
-            Redirect::to(&format!("/supervision/inspections/{id}?done=finding")).into_response(),
-        ),
+        Ok(_) => Ok(Redirect::to(&format!(
+            "/supervision/inspections/{id}?done=finding_recorded"
+        ))
+        .into_response()),
         Err(err) => detail_failure(&state, &session, id, form, err).await,
     }
 }
@@ -487,9 +474,10 @@ async fn add_referral(
         note: form.note.clone(),
     };
     match state.store.record_referral(sup, finding, &new).await {
-        Ok(_) => Ok(
-            Redirect::to(&format!("/supervision/inspections/{id}?done=referral")).into_response(),
-        ),
+        Ok(_) => Ok(Redirect::to(&format!(
+            "/supervision/inspections/{id}?done=referral_recorded"
+        ))
+        .into_response()),
         Err(err) => detail_failure(&state, &session, id, form, err).await,
     }
 }

@@ -36,44 +36,22 @@ pub fn router() -> Router<AppState> {
 
 const ACTIVE: &str = "/supervision/ledgers";
 
-/// This module's own notices after a redirect, named by a code so a link cannot put words on
-/// the page.
-fn done_text(code: &str) -> Option<&'static str> {
-    match code {
-        "opened" => Some("台账已建账"),
-        "snapshot" => Some("查账完成：本次统计的数字已冻结保存"),
-        "closed" => Some("年度台账已结账"),
-        _ => None,
-    }
-}
-
 #[derive(Deserialize, Default)]
 pub struct DoneQuery {
     #[serde(default)]
     done: Option<String>,
 }
 
-/// The page's frame, with this module's notice.
+/// The page's frame, with the notice a redirect named.
 async fn shell(
     state: &AppState,
     session: &Session,
     title: &str,
     done: Option<&str>,
 ) -> Result<Shell, WebError> {
-    let mut shell = Shell::new(state, &session.viewer, title, ACTIVE).await?;
-    if let Some(text) = done.and_then(done_text) {
-        shell.notice = Some(text.to_owned());
-    }
-    Ok(shell)
-}
-
-/// Readers: whoever sees the whole ledger (the office and leaders).
-async fn must_read(state: &AppState, session: &Session, target: &str) -> Result<(), WebError> {
-    if session.viewer.can(Capability::SeeAllItems) {
-        Ok(())
-    } else {
-        Err(session.refuse(state, target).await)
-    }
+    Ok(Shell::new(state, &session.viewer, title, ACTIVE)
+        .await?
+        .with_notice(done))
 }
 
 fn year_of(text: &str) -> Result<i64, WebError> {
@@ -124,7 +102,9 @@ async fn ledgers_page(
     session: Session,
     Query(q): Query<DoneQuery>,
 ) -> Result<LedgersPage, WebError> {
-    must_read(&state, &session, "supervision:ledgers").await?;
+    session
+        .require(&state, Capability::SeeAllItems, "supervision:ledgers")
+        .await?;
     render_ledgers(&state, &session, q.done.as_deref(), vec![], None).await
 }
 
@@ -167,7 +147,7 @@ async fn open(
         )),
     };
     match outcome {
-        Ok(()) => Ok(Redirect::to("/supervision/ledgers?done=opened").into_response()),
+        Ok(()) => Ok(Redirect::to("/supervision/ledgers?done=ledger_opened").into_response()),
         Err(err) => ledgers_failure(&state, &session, err, Some(form.year)).await,
     }
 }
@@ -196,7 +176,7 @@ async fn snapshot(
         .await
     {
         Ok(id) => Ok(Redirect::to(&format!(
-            "/supervision/ledgers/snapshots/{id}?done=snapshot"
+            "/supervision/ledgers/snapshots/{id}?done=snapshot_taken"
         ))
         .into_response()),
         Err(err) => ledgers_failure(&state, &session, err, None).await,
@@ -216,7 +196,13 @@ async fn snapshot_page(
     Path(id): Path<String>,
     Query(q): Query<DoneQuery>,
 ) -> Result<SnapshotPage, WebError> {
-    must_read(&state, &session, "supervision:ledgers:snapshot").await?;
+    session
+        .require(
+            &state,
+            Capability::SeeAllItems,
+            "supervision:ledgers:snapshot",
+        )
+        .await?;
     let id = id
         .trim()
         .parse::<i64>()
@@ -339,7 +325,7 @@ async fn close(
         Err(e) => Err(e),
     };
     match outcome {
-        Ok(_) => Ok(Redirect::to("/supervision/ledgers?done=closed").into_response()),
+        Ok(_) => Ok(Redirect::to("/supervision/ledgers?done=ledger_closed").into_response()),
         Err(zhongshu_store::Error::Invalid(problems)) => {
             let page = render_close(
                 &state,

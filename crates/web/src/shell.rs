@@ -132,6 +132,12 @@ fn notice_text(code: &str) -> String {
         "units_changed" => "承办单位已调整",
         "units_changed_assigned" => "承办单位已调整并重新交办，已通知新的承办单位",
         "all_read" => "已全部标为已读",
+        "ledger_opened" => "台账已建账",
+        "snapshot_taken" => "查账完成：本次统计的数字已冻结保存",
+        "ledger_closed" => "年度台账已结账",
+        "inspection_recorded" => "督查已登记，可在下方登记发现的问题",
+        "finding_recorded" => "问题已登记，整改事项已交办到被督查单位",
+        "referral_recorded" => "移交已记录",
         _ => "",
     }
     .to_owned()

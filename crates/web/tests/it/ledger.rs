@@ -51,7 +51,7 @@ fn snapshot_id(reply: &Reply) -> i64 {
     let location = reply.location();
     location
         .strip_prefix("/supervision/ledgers/snapshots/")
-        .and_then(|rest| rest.strip_suffix("?done=snapshot"))
+        .and_then(|rest| rest.strip_suffix("?done=snapshot_taken"))
         .and_then(|id| id.parse().ok())
         .unwrap_or_else(|| panic!("not a snapshot page: {location}"))
 }
@@ -137,7 +137,7 @@ async fn the_office_takes_a_snapshot_and_closes_the_year_carrying_items_over(app
         )
         .await;
     closed.assert_status(StatusCode::SEE_OTHER);
-    assert_eq!(closed.location(), "/supervision/ledgers?done=closed");
+    assert_eq!(closed.location(), "/supervision/ledgers?done=ledger_closed");
     let page = ducha.get(closed.location()).await;
     page.assert_status(StatusCode::OK)
         .assert_contains("年度台账已结账")
@@ -251,7 +251,7 @@ async fn the_office_records_an_inspection_a_finding_and_a_referral(app: &TestApp
     let location = reply.location().to_owned();
     let id: i64 = location
         .strip_prefix("/supervision/inspections/")
-        .and_then(|rest| rest.strip_suffix("?done=recorded"))
+        .and_then(|rest| rest.strip_suffix("?done=inspection_recorded"))
         .and_then(|id| id.parse().ok())
         .unwrap_or_else(|| panic!("unexpected redirect {location}"));
     let page = ducha.get(&location).await;
@@ -304,7 +304,7 @@ async fn the_office_records_an_inspection_a_finding_and_a_referral(app: &TestApp
     added.assert_status(StatusCode::SEE_OTHER);
     assert_eq!(
         added.location(),
-        format!("/supervision/inspections/{id}?done=finding")
+        format!("/supervision/inspections/{id}?done=finding_recorded")
     );
     let detail = app
         .store
