@@ -672,6 +672,8 @@ impl Store {
             .execute(&mut *w.tx)
             .await?;
         }
+        // The batches wrote rows in bulk, bypassing the per-item tallies: count them once here.
+        crate::tallies::rebuild(&mut w.tx).await?;
         w.audit(
             admin.viewer(),
             AuditCode::DataGenerated,

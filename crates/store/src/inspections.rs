@@ -689,6 +689,7 @@ impl Store {
             .bind(unit.get())
             .execute(&mut *w.tx)
             .await?;
+        w.item_changed(item);
         item_history(
             &mut w.tx,
             item,

@@ -916,6 +916,7 @@ impl Store {
                     .bind(id)
                     .execute(&mut *w.tx)
                     .await?;
+                    w.item_changed(copy);
                     item_history(
                         &mut w.tx,
                         copy,
@@ -945,6 +946,7 @@ impl Store {
             .bind(id)
             .execute(&mut *w.tx)
             .await?;
+            w.item_changed(id);
             item_history(
                 &mut w.tx,
                 id,

@@ -20,6 +20,7 @@ pub mod reminders;
 pub mod sessions;
 pub mod summaries;
 pub mod supervision;
+pub mod tallies;
 pub mod units;
 pub mod users;
 
@@ -152,6 +153,8 @@ impl Store {
             tx: db::begin_write(&self.inner.pool, self.inner.backend).await?,
             store: self,
             head: None,
+            items: std::collections::BTreeSet::new(),
+            reports: std::collections::BTreeSet::new(),
         })
     }
 
@@ -180,6 +183,11 @@ pub(crate) struct Write<'s> {
     pub tx: sqlx::Transaction<'static, sqlx::Any>,
     store: &'s Store,
     head: Option<ChainHead>,
+    /// Items this transaction changed: their tallies and search entries are brought up to date
+    /// just before it commits, inside it.
+    items: std::collections::BTreeSet<i64>,
+    /// Progress reports this transaction added, for the search index.
+    reports: std::collections::BTreeSet<i64>,
 }
 
 impl Write<'_> {
@@ -206,7 +214,24 @@ impl Write<'_> {
         Ok(())
     }
 
-    pub async fn commit(self) -> Result<()> {
+    /// Marks an item as changed by this transaction (its state, dates, units, reports or
+    /// queues): see [`Write::commit`].
+    pub fn item_changed(&mut self, id: i64) {
+        self.items.insert(id);
+    }
+
+    /// Marks a progress report as added by this transaction (and its item as changed).
+    pub fn report_added(&mut self, report_id: i64, item_id: i64) {
+        self.reports.insert(report_id);
+        self.items.insert(item_id);
+    }
+
+    /// Brings what is derived from the changed items up to date, then commits.
+    pub async fn commit(mut self) -> Result<()> {
+        if !self.items.is_empty() {
+            let items: Vec<i64> = self.items.iter().copied().collect();
+            tallies::refresh(&mut self.tx, &items).await?;
+        }
         self.tx.commit().await?;
         if let Some(head) = self.head {
             self.store.inner.checkpointer.advance(&head);

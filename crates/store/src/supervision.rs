@@ -6,7 +6,7 @@
 //! liaison and head see only items their unit leads or co-owns; everyone else sees none.
 
 use crate::error::{Error, Result};
-use crate::{Store, db::now_ms, notify};
+use crate::{Store, db::now_ms, notify, tallies};
 use jiff::civil::Date;
 use serde_json::json;
 use sqlx::Row;
@@ -107,8 +107,25 @@ impl Queue {
         Queue::ALL.into_iter().find(|q| q.code() == code)
     }
 
-    /// The condition on `items i` that puts an item in this queue.
-    fn condition(self) -> &'static str {
+    /// The condition on `items i` for the list of this queue: the flags kept in
+    /// `item_counted` (see `crate::tallies`), which equal [`Queue::condition`] and are cheap.
+    fn list_condition(self) -> &'static str {
+        match self {
+            Queue::Unacknowledged => {
+                " AND i.id IN (SELECT c.item_id FROM item_counted c WHERE c.unacknowledged = 1)"
+            }
+            Queue::Coordination => {
+                " AND i.id IN (SELECT c.item_id FROM item_counted c WHERE c.coordination = 1)"
+            }
+            Queue::ClosureRequested => " AND i.state = 'closure_requested'",
+            Queue::Extension => {
+                " AND i.id IN (SELECT c.item_id FROM item_counted c WHERE c.extension = 1)"
+            }
+        }
+    }
+
+    /// The condition on `items i` that puts an item in this queue, from the rows themselves.
+    pub(crate) fn condition(self) -> &'static str {
         match self {
             Queue::Unacknowledged => {
                 " AND i.state = 'assigned' AND EXISTS (SELECT 1 FROM item_units qa \
@@ -493,6 +510,7 @@ impl Store {
                 },
             )
             .await?;
+            w.item_changed(id);
             history(
                 &mut w.tx,
                 id,
@@ -660,17 +678,26 @@ impl Store {
         } else {
             ""
         };
-        let count_sql = format!(
-            "SELECT COUNT(*) AS n FROM items i{parent_join} WHERE i.is_group = 0 {where_sql}"
-        );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(count_sql));
-        for b in &binds {
-            q = match b {
-                Bind::I(v) => q.bind(*v),
-                Bind::S(v) => q.bind(v.clone()),
-            };
-        }
-        let total: i64 = q.fetch_one(self.pool()).await?.try_get("n")?;
+        let total = match self
+            .tallied_total(viewer, filter, signal_filter, today, yellow_days)
+            .await?
+        {
+            Some(n) => n,
+            None => {
+                let count_sql = format!(
+                    "SELECT COUNT(*) AS n FROM items i{parent_join} WHERE i.is_group = 0 \
+                     {where_sql}"
+                );
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(count_sql));
+                for b in &binds {
+                    q = match b {
+                        Bind::I(v) => q.bind(*v),
+                        Bind::S(v) => q.bind(v.clone()),
+                    };
+                }
+                q.fetch_one(self.pool()).await?.try_get("n")?
+            }
+        };
         let mut page_where = where_sql;
         let after_year: Option<i64> = match after {
             Some(id) => sqlx::query("SELECT ledger_year FROM items WHERE id = $1")
@@ -741,6 +768,13 @@ impl Store {
         };
         let mut counts = Vec::new();
         for signal in [Signal::Red, Signal::Yellow] {
+            if let Some(n) = self
+                .tallied_total(viewer, filter, Some(signal), today, yellow_days)
+                .await?
+            {
+                counts.push((signal, n));
+                continue;
+            }
             let Some((where_sql, mut binds)) = item_where(viewer, filter) else {
                 return Ok(vec![(Signal::Red, 0), (Signal::Yellow, 0)]);
             };
@@ -1144,6 +1178,7 @@ impl Store {
             .await?;
         }
         notify_outcome(&mut w.tx, id, action, version, &title, note.trim()).await?;
+        w.item_changed(id);
         history(
             &mut w.tx,
             id,
@@ -1237,10 +1272,10 @@ impl Store {
             let current = ItemState::from_code(&current).unwrap_or(ItemState::Registered);
             let next = transition(current, Action::ReportProgress, standing)
                 .map_err(|refused| Error::invalid("action", refused.0))?;
-            sqlx::query(
+            let report_id: i64 = sqlx::query(
                 "INSERT INTO progress_reports (item_id, unit_id, author_id, author_name, \
                  reported_at, done, problems, coordination, next_steps, percent) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
             )
             .bind(id)
             .bind(unit.get())
@@ -1252,8 +1287,10 @@ impl Store {
             .bind(report.coordination.trim())
             .bind(report.next_steps.trim())
             .bind(report.percent)
-            .execute(&mut *w.tx)
-            .await?;
+            .fetch_one(&mut *w.tx)
+            .await?
+            .try_get("id")?;
+            w.report_added(report_id, id);
             sqlx::query(
                 "UPDATE item_units SET last_report_at = $1, \
                  acknowledged_at = COALESCE(acknowledged_at, $1) WHERE item_id = $2 AND unit_id = $3",
@@ -1274,6 +1311,7 @@ impl Store {
                 .execute(&mut *w.tx)
                 .await?;
             }
+            w.item_changed(id);
             history(
                 &mut w.tx,
                 id,
@@ -1640,6 +1678,7 @@ impl Store {
         }
         let actor = viewer.display_or_username();
         if assign {
+            w.item_changed(id);
             history(
                 &mut w.tx,
                 id,
@@ -1656,6 +1695,7 @@ impl Store {
                 .execute(&mut *w.tx)
                 .await?;
             assigned(&mut w.tx, id, 1, title, now).await?;
+            w.item_changed(id);
             history(
                 &mut w.tx,
                 id,
@@ -1668,6 +1708,7 @@ impl Store {
             )
             .await?;
         } else {
+            w.item_changed(id);
             history(
                 &mut w.tx,
                 id,
@@ -1836,6 +1877,7 @@ impl Store {
             format!("{new_due}（{text}）")
         };
         let note = format!("申请延期至{asked}：{}", reason.trim());
+        w.item_changed(id);
         history(
             &mut w.tx,
             id,
@@ -1950,6 +1992,7 @@ impl Store {
         } else {
             format!("{outcome}；{}", note.trim())
         };
+        w.item_changed(id);
         history(
             &mut w.tx,
             id,
@@ -2077,6 +2120,7 @@ impl Store {
             )
         };
         let note = format!("原{}。现{}", describe(&before), describe(&after));
+        w.item_changed(id);
         history(
             &mut w.tx,
             id,
@@ -2150,9 +2194,100 @@ impl Store {
         .collect()
     }
 
+    /// The number of items matching `filter` and `signal` read from the tallies, when the
+    /// viewer sees every item and the filter is one the tallies keep (a year, a state or a
+    /// queue, red or yellow); `None` when it must be counted.
+    async fn tallied_total(
+        &self,
+        viewer: &Viewer,
+        filter: &ItemFilter,
+        signal: Option<Signal>,
+        today: Date,
+        yellow_days: u32,
+    ) -> Result<Option<i64>> {
+        let plain = matches!(scope(viewer), Scope::All)
+            && filter.unit_id.is_none()
+            && filter.overdue_on.is_none()
+            && filter.query.as_ref().is_none_or(|q| q.trim().is_empty());
+        if !plain {
+            return Ok(None);
+        }
+        let mut conn = self.pool().acquire().await?;
+        let year = filter.year;
+        let state = filter.state.map(ItemState::code);
+        let n = match (signal, filter.queue, state) {
+            (None, None, Some(state)) => {
+                tallies::named_sum(&mut conn, year, &format!("state:{state}")).await?
+            }
+            (None, None, None) => tallies::named_sum(&mut conn, year, "state:%").await?,
+            (None, Some(Queue::ClosureRequested), None) => {
+                tallies::named_sum(&mut conn, year, "state:closure_requested").await?
+            }
+            (None, Some(queue), None) => {
+                tallies::named_sum(&mut conn, year, &format!("queue:{}", queue.code())).await?
+            }
+            (Some(signal @ (Signal::Red | Signal::Yellow)), None, state) => {
+                let calendar = self.work_calendar().await?;
+                let (from, to) = if signal == Signal::Red {
+                    (None, today.yesterday().ok().map(|d| d.to_string()))
+                } else {
+                    (
+                        Some(today.to_string()),
+                        Some(calendar.add_workdays(today, yellow_days).to_string()),
+                    )
+                };
+                let by_date =
+                    tallies::due_sum(&mut conn, year, state, from.as_deref(), to.as_deref())
+                        .await?;
+                // 特急 items count by the hour: few, counted afresh over their own index.
+                let until = calendar.add_workdays(today, yellow_days);
+                let Some((where_sql, mut binds)) = item_where(viewer, filter) else {
+                    return Ok(Some(0));
+                };
+                let Some((_, critical)) = signal_parts(signal, today, until, now_ms(), &mut binds)
+                else {
+                    return Ok(None);
+                };
+                let sql = format!(
+                    "SELECT COUNT(*) AS n FROM items i WHERE i.is_group = 0 {where_sql} \
+                     AND {critical}"
+                );
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for b in binds {
+                    q = match b {
+                        Bind::I(v) => q.bind(v),
+                        Bind::S(v) => q.bind(v),
+                    };
+                }
+                let critical: i64 = q.fetch_one(&mut *conn).await?.try_get("n")?;
+                by_date + critical
+            }
+            _ => return Ok(None),
+        };
+        Ok(Some(n))
+    }
+
     /// How many items the viewer may see are in each supervisor queue (of one year, or all).
     pub async fn queue_counts(&self, viewer: &Viewer, year: Option<i64>) -> Result<QueueCounts> {
         let mut counts = QueueCounts::default();
+        if matches!(scope(viewer), Scope::All) {
+            // The supervisor's view: read from the tallies (see `crate::tallies`).
+            let mut conn = self.pool().acquire().await?;
+            for queue in Queue::ALL {
+                let name = match queue {
+                    Queue::ClosureRequested => "state:closure_requested".to_owned(),
+                    other => format!("queue:{}", other.code()),
+                };
+                let n = tallies::named_sum(&mut conn, year, &name).await?;
+                match queue {
+                    Queue::Unacknowledged => counts.unacknowledged = n,
+                    Queue::Coordination => counts.coordination = n,
+                    Queue::ClosureRequested => counts.closure_requested = n,
+                    Queue::Extension => counts.extension = n,
+                }
+            }
+            return Ok(counts);
+        }
         for queue in Queue::ALL {
             let filter = ItemFilter {
                 year,
@@ -2212,7 +2347,7 @@ struct Extras {
     last_report: HashMap<i64, Option<i64>>,
 }
 
-enum Bind {
+pub(crate) enum Bind {
     I(i64),
     S(String),
 }
@@ -2297,7 +2432,7 @@ fn signal_condition(
 }
 
 /// The visibility and filter conditions, with their binds; `None` when the viewer sees nothing.
-fn item_where(viewer: &Viewer, filter: &ItemFilter) -> Option<(String, Vec<Bind>)> {
+pub(crate) fn item_where(viewer: &Viewer, filter: &ItemFilter) -> Option<(String, Vec<Bind>)> {
     let mut sql = String::new();
     let mut binds = Vec::new();
     let next = |b: Bind, binds: &mut Vec<Bind>| {
@@ -2339,7 +2474,7 @@ fn item_where(viewer: &Viewer, filter: &ItemFilter) -> Option<(String, Vec<Bind>
         ));
     }
     if let Some(queue) = filter.queue {
-        sql.push_str(queue.condition());
+        sql.push_str(queue.list_condition());
     }
     Some((sql, binds))
 }

@@ -140,6 +140,11 @@ impl TestDb {
             Verification::Intact { events },
             "verify_audit did not walk every event"
         );
+        let differences = self.store.check_tallies().await.expect("check_tallies");
+        assert!(
+            differences.is_empty(),
+            "the tallies differ from a fresh count at the end of the test: {differences:?}"
+        );
         self.store.close().await;
     }
 
@@ -165,6 +170,17 @@ impl TestDb {
             .map(|r| r.rows_affected());
         let _ = conn.close().await;
         outcome
+    }
+
+    /// Changes items behind the store's back (to give a story the dates or states it needs),
+    /// then rebuilds the tallies the store keeps when it makes such changes itself.
+    pub async fn edit_items(&self, sql: &str) -> Result<u64, sqlx::Error> {
+        let changed = self.exec(sql).await?;
+        self.store
+            .rebuild_tallies()
+            .await
+            .expect("rebuild_tallies after an edit");
+        Ok(changed)
     }
 
     /// The `n` column of a one-row query.

@@ -51,7 +51,7 @@ async fn with_ledger(db: &TestDb) -> Vec<i64> {
         .load_demo_ledger(console.as_supervisor().unwrap(), 2026)
         .await
         .expect("load_demo_ledger");
-    db.exec("UPDATE items SET due_date = '2026-12-31', due_at = NULL, state = 'assigned' WHERE is_group = 0 AND state IN ('assigned', 'in_progress')")
+    db.edit_items("UPDATE items SET due_date = '2026-12-31', due_at = NULL, state = 'assigned' WHERE is_group = 0 AND state IN ('assigned', 'in_progress')")
         .await
         .expect("due dates");
     let mut ids: Vec<i64> = db
@@ -69,7 +69,7 @@ async fn with_ledger(db: &TestDb) -> Vec<i64> {
 }
 
 async fn set_due(db: &TestDb, id: i64, due: Date) {
-    db.exec(&format!(
+    db.edit_items(&format!(
         "UPDATE items SET due_date = '{due}' WHERE id = {id}"
     ))
     .await
@@ -95,7 +95,7 @@ async fn a_scan_reminds_each_item_once_across_repeated_scans_and_a_restart(db: &
     set_due(db, ids[1], date(2026, 1, 20)).await;
     // Closed and overdue: never reminded.
     set_due(db, ids[2], date(2026, 1, 20)).await;
-    db.exec(&format!(
+    db.edit_items(&format!(
         "UPDATE items SET state = 'closed' WHERE id = {}",
         ids[2]
     ))

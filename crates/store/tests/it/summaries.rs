@@ -78,7 +78,7 @@ async fn with_demo_ledger(db: &TestDb) -> Viewer {
         .load_demo_ledger(ducha.as_supervisor().unwrap(), YEAR)
         .await
         .expect("load_demo_ledger");
-    db.exec(&format!(
+    db.edit_items(&format!(
         "UPDATE items SET assigned_at = {}",
         beijing(date(2026, 1, 5), 9, 0)
     ))
@@ -266,13 +266,13 @@ async fn items_nobody_reported_on_are_listed_by_unit(db: &TestDb) {
     );
 
     // A closed item closed before the period is not owed a report; a cancelled one neither.
-    db.exec(&format!(
+    db.edit_items(&format!(
         "UPDATE items SET state = 'closed', closed_at = {} WHERE title = '（2）完成中小学教师轮岗交流'",
         beijing(date(2026, 10, 10), 9, 0)
     ))
     .await
     .unwrap();
-    db.exec("UPDATE items SET state = 'cancelled' WHERE title = '（1）新建改扩建幼儿园3所'")
+    db.edit_items("UPDATE items SET state = 'cancelled' WHERE title = '（1）新建改扩建幼儿园3所'")
         .await
         .unwrap();
     let nov = summary(
@@ -356,7 +356,7 @@ async fn a_liaisons_summary_holds_only_their_unit(db: &TestDb) {
         )
         .await
         .expect("the co-unit reports");
-    db.exec(&format!(
+    db.edit_items(&format!(
         "UPDATE progress_reports SET reported_at = {} WHERE done = '市场主体登记全程电子化。'",
         beijing(date(2026, 11, 24), 9, 0)
     ))

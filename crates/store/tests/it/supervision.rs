@@ -16,6 +16,7 @@ use zhongshu_store::supervision::{
 
 store_tests!(
     paging_the_ledger_by_key_visits_every_item_once_and_the_counts_match_a_fresh_count,
+    the_kept_totals_equal_a_fresh_count_after_a_write_and_as_the_date_moves,
     an_import_writes_every_row_groups_measures_under_their_task_and_opens_the_ledger,
     an_import_with_bad_rows_is_refused_row_by_row_and_writes_nothing,
     importing_the_same_rows_again_is_refused_as_duplicates,
@@ -1257,7 +1258,7 @@ async fn a_critical_item_counts_in_hours_and_turns_red_after_24(db: &TestDb) {
     assert_eq!(row.signal, Signal::Green);
     assert_eq!(row.hours_left, Some(24));
     // 21 hours later: three hours left, yellow.
-    db.exec(&format!(
+    db.edit_items(&format!(
         "UPDATE items SET assigned_at = assigned_at - 75600000, due_at = due_at - 75600000 \
          WHERE id = {id}"
     ))
@@ -1267,7 +1268,7 @@ async fn a_critical_item_counts_in_hours_and_turns_red_after_24(db: &TestDb) {
     assert_eq!(row.signal, Signal::Yellow);
     assert_eq!(row.hours_left, Some(3));
     // 24 hours and a minute after assignment: red, whatever its due day says.
-    db.exec(&format!(
+    db.edit_items(&format!(
         "UPDATE items SET assigned_at = assigned_at - 10860000, due_at = due_at - 10860000 \
          WHERE id = {id}"
     ))
@@ -1519,7 +1520,7 @@ async fn progress_counts_per_reporting_cycle_and_imported_items_report_monthly(d
     assert_eq!(d.reported_this_cycle, 2);
     // 县财政局's report was in February: it does not count for March.
     let czj = unit(db, "县财政局").await;
-    db.exec(&format!(
+    db.edit_items(&format!(
         "UPDATE progress_reports SET reported_at = {} WHERE unit_id = {czj}",
         beijing_ms(date(2026, 2, 15))
     ))
@@ -1528,7 +1529,7 @@ async fn progress_counts_per_reporting_cycle_and_imported_items_report_monthly(d
     assert_eq!(detail(db, &ducha, id).await.reported_this_cycle, 1);
     // Assigned in January and never reported: February's report is missing.
     let (id2, _) = item(db, EDUCATION_2).await;
-    db.exec(&format!(
+    db.edit_items(&format!(
         "UPDATE items SET assigned_at = {} WHERE id = {id2}",
         beijing_ms(date(2026, 1, 10))
     ))
@@ -1691,4 +1692,104 @@ async fn paging_the_ledger_by_key_visits_every_item_once_and_the_counts_match_a_
         assert_eq!(red.rows.len(), fresh_red);
         assert!(fresh_red > 0, "the test needs overdue items");
     }
+}
+
+/// The supervisor's totals and red/yellow counts come from tallies kept by the writing
+/// transaction; on every day of the year and after each write they equal the signals and
+/// states computed row by row.
+async fn the_kept_totals_equal_a_fresh_count_after_a_write_and_as_the_date_moves(db: &TestDb) {
+    with_ledger(db).await;
+    let ducha = sign_in(db, "ducha").await;
+    let days = [
+        date(2026, 1, 5),
+        date(2026, 3, 2),
+        date(2026, 6, 30),
+        date(2026, 7, 1),
+        date(2026, 9, 30),
+        date(2026, 10, 8),
+        date(2027, 1, 4),
+    ];
+    let check = |stage: &'static str| {
+        let ducha = ducha.clone();
+        async move {
+            for day in days {
+                for year in [None, Some(i64::from(YEAR))] {
+                    let filter = ItemFilter {
+                        year,
+                        ..ItemFilter::default()
+                    };
+                    let all = db
+                        .store
+                        .list_items(&ducha, &filter, day, YELLOW_DAYS, 1000)
+                        .await
+                        .unwrap();
+                    let counts = db
+                        .store
+                        .signal_counts(&ducha, &filter, day, YELLOW_DAYS)
+                        .await
+                        .unwrap();
+                    for (signal, n) in counts {
+                        let fresh = all.iter().filter(|r| r.signal == signal).count();
+                        assert_eq!(
+                            n,
+                            i64::try_from(fresh).unwrap(),
+                            "{stage}: {signal:?} on {day}, year {year:?}"
+                        );
+                        let page = db
+                            .store
+                            .list_items_page(&ducha, &filter, Some(signal), None, day, 3, 50)
+                            .await
+                            .unwrap();
+                        assert_eq!(page.total, n, "{stage}: {signal:?} total on {day}");
+                    }
+                    for state in [
+                        ItemState::Assigned,
+                        ItemState::InProgress,
+                        ItemState::Closed,
+                    ] {
+                        let by_state = ItemFilter {
+                            state: Some(state),
+                            ..filter.clone()
+                        };
+                        let page = db
+                            .store
+                            .list_items_page(&ducha, &by_state, None, None, day, 3, 50)
+                            .await
+                            .unwrap();
+                        let fresh = all.iter().filter(|r| r.state == state).count();
+                        assert_eq!(
+                            page.total,
+                            i64::try_from(fresh).unwrap(),
+                            "{stage}: {state:?} total"
+                        );
+                    }
+                }
+            }
+            assert_eq!(
+                db.store.check_tallies().await.unwrap(),
+                Vec::<String>::new()
+            );
+        }
+    };
+    check("after the import").await;
+    let rows = db
+        .store
+        .list_items(&ducha, &ItemFilter::default(), TODAY, YELLOW_DAYS, 1000)
+        .await
+        .unwrap();
+    let finance = rows.iter().find(|r| r.title == FINANCE_1).unwrap();
+    let czj = sign_in(db, "czj_lly").await;
+    act(db, &czj, finance.id, Action::Acknowledge, "")
+        .await
+        .unwrap();
+    db.store
+        .report_progress(&czj, finance.id, &report("已完成一季度目标"))
+        .await
+        .unwrap();
+    check("after a report").await;
+    let education = rows.iter().find(|r| r.title == EDUCATION_1).unwrap();
+    act(db, &ducha, education.id, Action::Cancel, "并入其他事项")
+        .await
+        .unwrap();
+    check("after a cancellation").await;
 }

@@ -280,6 +280,18 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// The end of every story: whatever the pages changed, the ledger's tallies still equal a
+    /// fresh count.
+    pub async fn assert_tallies(&self) {
+        let differences = self.store.check_tallies().await.expect("check_tallies");
+        assert!(
+            differences.is_empty(),
+            "the tallies differ from a fresh count at the end of the story: {differences:?}"
+        );
+    }
+}
+
 impl Drop for TestApp {
     fn drop(&mut self) {
         self.server.abort();
@@ -565,6 +577,7 @@ macro_rules! on_both_engines {
                         .await
                         .expect("SQLite is always available");
                     super::$story(&app).await;
+                    app.assert_tallies().await;
                 }
             )+
         }
@@ -579,6 +592,7 @@ macro_rules! on_both_engines {
                     };
                     assert_eq!(app.store.backend(), zhongshu_store::Backend::Postgres);
                     super::$story(&app).await;
+                    app.assert_tallies().await;
                 }
             )+
         }

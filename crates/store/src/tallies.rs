@@ -1,0 +1,392 @@
+//! Tallies: how many items of each ledger year are in each state, in each supervisor queue, and
+//! (open ones) due on each day, kept by the transaction that changes the items.
+//!
+//! The ledger page of a city year (50,000 items) shows its total, four queue counts and the red
+//! and yellow counts; counting them afresh costs tens of milliseconds per request. Instead each
+//! write that changes an item calls [`crate::Write::item_changed`], and just before it commits
+//! [`refresh`] re-derives the item's row in `item_counted` and moves the tallies by the
+//! difference. Red and yellow depend on the day as well: they are sums over the due-date tallies
+//! before and after it (a few hundred rows), so they are exact on any day without a cache.
+//! [`crate::Store::check_tallies`] compares every tally with a fresh count.
+
+use crate::Store;
+use crate::error::Result;
+use crate::supervision::Queue;
+use sqlx::Row;
+use std::collections::BTreeMap;
+
+/// An item's counted row, derived from its current rows (the queue rules are those of
+/// [`Queue::condition`]). Bound: `$1` the item id.
+const COUNTED_ONE: &str = "SELECT i.id, i.ledger_year, i.state, \
+    CASE WHEN i.state IN ('registered', 'assigned', 'in_progress', 'closure_requested') \
+        AND NOT (i.urgency = 'critical' AND i.due_at IS NOT NULL) THEN i.due_date END AS due_date, \
+    CASE WHEN i.state = 'assigned' AND EXISTS (SELECT 1 FROM item_units qa \
+        WHERE qa.item_id = i.id AND qa.role = 'lead' AND qa.acknowledged_at IS NULL) \
+        THEN 1 ELSE 0 END AS unacknowledged, \
+    CASE WHEN i.state IN ('assigned', 'in_progress', 'closure_requested') \
+        AND EXISTS (SELECT 1 FROM progress_reports qr WHERE qr.item_id = i.id \
+        AND qr.coordination <> '' AND qr.id = (SELECT MAX(qm.id) FROM progress_reports qm \
+        WHERE qm.item_id = i.id AND qm.unit_id = qr.unit_id)) THEN 1 ELSE 0 END AS coordination, \
+    CASE WHEN EXISTS (SELECT 1 FROM item_deadline_changes qe WHERE qe.item_id = i.id \
+        AND qe.status = 'pending') THEN 1 ELSE 0 END AS extension \
+    FROM items i WHERE i.id = $1 AND i.is_group = 0";
+
+/// What one item is counted as.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Counted {
+    ledger_year: i64,
+    state: String,
+    due_date: Option<String>,
+    unacknowledged: bool,
+    coordination: bool,
+    extension: bool,
+}
+
+impl Counted {
+    fn from_row(r: &sqlx::any::AnyRow) -> Result<Counted> {
+        Ok(Counted {
+            ledger_year: r.try_get("ledger_year")?,
+            state: r.try_get("state")?,
+            due_date: r.try_get("due_date")?,
+            unacknowledged: r.try_get::<i64, _>("unacknowledged")? != 0,
+            coordination: r.try_get::<i64, _>("coordination")? != 0,
+            extension: r.try_get::<i64, _>("extension")? != 0,
+        })
+    }
+
+    /// The tally names this item adds one to.
+    fn names(&self) -> Vec<String> {
+        let mut names = vec![format!("state:{}", self.state)];
+        for (on, queue) in [
+            (self.unacknowledged, Queue::Unacknowledged),
+            (self.coordination, Queue::Coordination),
+            (self.extension, Queue::Extension),
+        ] {
+            if on {
+                names.push(format!("queue:{}", queue.code()));
+            }
+        }
+        names
+    }
+}
+
+#[derive(Default)]
+struct Deltas {
+    named: BTreeMap<(i64, String), i64>,
+    due: BTreeMap<(i64, String, String), i64>,
+}
+
+impl Deltas {
+    fn add(&mut self, c: &Counted, by: i64) {
+        for name in c.names() {
+            *self.named.entry((c.ledger_year, name)).or_default() += by;
+        }
+        if let Some(due) = &c.due_date {
+            *self
+                .due
+                .entry((c.ledger_year, due.clone(), c.state.clone()))
+                .or_default() += by;
+        }
+    }
+}
+
+/// Re-derives the counted rows of these items and moves the tallies by the difference, inside
+/// the caller's transaction.
+pub(crate) async fn refresh(conn: &mut sqlx::AnyConnection, items: &[i64]) -> Result<()> {
+    let mut deltas = Deltas::default();
+    for &id in items {
+        // Take the item's row lock first: on PostgreSQL two transactions refreshing one item
+        // then take turns, and the second counts what the first committed.
+        sqlx::query("UPDATE items SET version = version WHERE id = $1")
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+        let old = sqlx::query(
+            "DELETE FROM item_counted WHERE item_id = $1 RETURNING ledger_year, state, due_date, \
+             unacknowledged, coordination, extension",
+        )
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+        if let Some(old) = old {
+            deltas.add(&Counted::from_row(&old)?, -1);
+        }
+        let new = sqlx::query(COUNTED_ONE)
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?;
+        if let Some(new) = new {
+            let new = Counted::from_row(&new)?;
+            sqlx::query(
+                "INSERT INTO item_counted (item_id, ledger_year, state, due_date, unacknowledged, \
+                 coordination, extension) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(id)
+            .bind(new.ledger_year)
+            .bind(&new.state)
+            .bind(&new.due_date)
+            .bind(i64::from(new.unacknowledged))
+            .bind(i64::from(new.coordination))
+            .bind(i64::from(new.extension))
+            .execute(&mut *conn)
+            .await?;
+            deltas.add(&new, 1);
+        }
+    }
+    // In key order, so that concurrent writers on PostgreSQL lock tally rows in one order.
+    for ((year, name), by) in deltas.named {
+        if by != 0 {
+            sqlx::query(
+                "INSERT INTO item_tallies (ledger_year, name, n) VALUES ($1, $2, $3) \
+                 ON CONFLICT (ledger_year, name) DO UPDATE SET n = item_tallies.n + excluded.n",
+            )
+            .bind(year)
+            .bind(name)
+            .bind(by)
+            .execute(&mut *conn)
+            .await?;
+        }
+    }
+    for ((year, due, state), by) in deltas.due {
+        if by != 0 {
+            sqlx::query(
+                "INSERT INTO item_due_tallies (ledger_year, due_date, state, n) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (ledger_year, due_date, state) \
+                 DO UPDATE SET n = item_due_tallies.n + excluded.n",
+            )
+            .bind(year)
+            .bind(due)
+            .bind(state)
+            .bind(by)
+            .execute(&mut *conn)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// The fresh counts, derived from the items themselves; `refresh` must keep the tables equal to
+/// these. Bound: nothing.
+const FRESH_NAMED: &str = "SELECT ledger_year, name, n FROM ( \
+    SELECT i.ledger_year, 'state:' || i.state AS name, COUNT(*) AS n FROM items i \
+        WHERE i.is_group = 0 GROUP BY i.ledger_year, i.state) f WHERE n > 0";
+
+impl Store {
+    /// Rebuilds every tally from the items, in one transaction: after bulk generation, or as a
+    /// repair if [`Store::check_tallies`] ever finds a difference.
+    pub async fn rebuild_tallies(&self) -> Result<()> {
+        let mut tx = crate::db::begin_write(self.pool(), self.backend()).await?;
+        rebuild(&mut tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Compares every tally with a fresh count of the items and returns the differences, one
+    /// line each (empty when all agree). The queue counts are compared with the queue
+    /// conditions of the ledger list, the due-date tallies with the red count of every day.
+    pub async fn check_tallies(&self) -> Result<Vec<String>> {
+        let mut fresh: BTreeMap<(i64, String), i64> = BTreeMap::new();
+        for r in sqlx::query(FRESH_NAMED).fetch_all(self.pool()).await? {
+            fresh.insert(
+                (r.try_get("ledger_year")?, r.try_get("name")?),
+                r.try_get("n")?,
+            );
+        }
+        for queue in [Queue::Unacknowledged, Queue::Coordination, Queue::Extension] {
+            let sql = format!(
+                "SELECT i.ledger_year, COUNT(*) AS n FROM items i WHERE i.is_group = 0 {} \
+                 GROUP BY i.ledger_year",
+                queue.condition()
+            );
+            for r in sqlx::query(sqlx::AssertSqlSafe(sql))
+                .fetch_all(self.pool())
+                .await?
+            {
+                fresh.insert(
+                    (r.try_get("ledger_year")?, format!("queue:{}", queue.code())),
+                    r.try_get("n")?,
+                );
+            }
+        }
+        let mut kept: BTreeMap<(i64, String), i64> = BTreeMap::new();
+        for r in sqlx::query("SELECT ledger_year, name, n FROM item_tallies WHERE n <> 0")
+            .fetch_all(self.pool())
+            .await?
+        {
+            kept.insert(
+                (r.try_get("ledger_year")?, r.try_get("name")?),
+                r.try_get("n")?,
+            );
+        }
+        let mut differences = Vec::new();
+        for key in fresh
+            .keys()
+            .chain(kept.keys())
+            .collect::<std::collections::BTreeSet<_>>()
+        {
+            let (f, k) = (
+                fresh.get(key).copied().unwrap_or(0),
+                kept.get(key).copied().unwrap_or(0),
+            );
+            if f != k {
+                differences.push(format!("{} {}: 计数 {k}，实际 {f}", key.0, key.1));
+            }
+        }
+        let mut fresh_due: BTreeMap<(i64, String, String), i64> = BTreeMap::new();
+        for r in sqlx::query(
+            "SELECT i.ledger_year, i.due_date, i.state, COUNT(*) AS n FROM items i \
+             WHERE i.is_group = 0 AND i.due_date IS NOT NULL \
+             AND i.state IN ('registered', 'assigned', 'in_progress', 'closure_requested') \
+             AND NOT (i.urgency = 'critical' AND i.due_at IS NOT NULL) \
+             GROUP BY i.ledger_year, i.due_date, i.state",
+        )
+        .fetch_all(self.pool())
+        .await?
+        {
+            fresh_due.insert(
+                (
+                    r.try_get("ledger_year")?,
+                    r.try_get("due_date")?,
+                    r.try_get("state")?,
+                ),
+                r.try_get("n")?,
+            );
+        }
+        let mut kept_due: BTreeMap<(i64, String, String), i64> = BTreeMap::new();
+        for r in
+            sqlx::query("SELECT ledger_year, due_date, state, n FROM item_due_tallies WHERE n <> 0")
+                .fetch_all(self.pool())
+                .await?
+        {
+            kept_due.insert(
+                (
+                    r.try_get("ledger_year")?,
+                    r.try_get("due_date")?,
+                    r.try_get("state")?,
+                ),
+                r.try_get("n")?,
+            );
+        }
+        for key in fresh_due
+            .keys()
+            .chain(kept_due.keys())
+            .collect::<std::collections::BTreeSet<_>>()
+        {
+            let (f, k) = (
+                fresh_due.get(key).copied().unwrap_or(0),
+                kept_due.get(key).copied().unwrap_or(0),
+            );
+            if f != k {
+                differences.push(format!("{} {} {}: 计数 {k}，实际 {f}", key.0, key.1, key.2));
+            }
+        }
+        Ok(differences)
+    }
+}
+
+/// Rebuilds every tally from the items inside the caller's transaction.
+pub(crate) async fn rebuild(conn: &mut sqlx::AnyConnection) -> Result<()> {
+    for table in ["item_due_tallies", "item_tallies", "item_counted"] {
+        sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table}")))
+            .execute(&mut *conn)
+            .await?;
+    }
+    let all = COUNTED_ONE.replace("i.id = $1 AND ", "");
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO item_counted (item_id, ledger_year, state, due_date, unacknowledged, \
+         coordination, extension) {all}"
+    )))
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "INSERT INTO item_tallies (ledger_year, name, n) SELECT ledger_year, \
+         'state:' || state, COUNT(*) FROM item_counted GROUP BY ledger_year, state",
+    )
+    .execute(&mut *conn)
+    .await?;
+    for queue in ["unacknowledged", "coordination", "extension"] {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO item_tallies (ledger_year, name, n) SELECT ledger_year, \
+             'queue:{queue}', COUNT(*) FROM item_counted WHERE {queue} = 1 \
+             GROUP BY ledger_year"
+        )))
+        .execute(&mut *conn)
+        .await?;
+    }
+    sqlx::query(
+        "INSERT INTO item_due_tallies (ledger_year, due_date, state, n) SELECT ledger_year, \
+         due_date, state, COUNT(*) FROM item_counted WHERE due_date IS NOT NULL \
+         GROUP BY ledger_year, due_date, state",
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The sum of the named tallies (`name` exactly, or every name starting with `prefix` when
+/// `name` ends with `%`) of one ledger year or of all.
+pub(crate) async fn named_sum(
+    conn: &mut sqlx::AnyConnection,
+    year: Option<i64>,
+    name: &str,
+) -> Result<i64> {
+    let op = if name.ends_with('%') { "LIKE" } else { "=" };
+    let year_sql = if year.is_some() {
+        " AND ledger_year = $2"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) AS n FROM item_tallies \
+         WHERE name {op} $1{year_sql}"
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(name.to_owned());
+    if let Some(year) = year {
+        q = q.bind(year);
+    }
+    Ok(q.fetch_one(&mut *conn).await?.try_get("n")?)
+}
+
+/// How many open, non-特急 items (of one year or all, of one state or any) fall due from
+/// `from` to `to` inclusive (either end open when `None`).
+pub(crate) async fn due_sum(
+    conn: &mut sqlx::AnyConnection,
+    year: Option<i64>,
+    state: Option<&str>,
+    from: Option<&str>,
+    to: Option<&str>,
+) -> Result<i64> {
+    let mut sql =
+        "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) AS n FROM item_due_tallies WHERE 1 = 1"
+            .to_owned();
+    let mut binds: Vec<Bound> = Vec::new();
+    let mut push = |sql: &mut String, cond: &str, b: Bound| {
+        binds.push(b);
+        sql.push_str(&format!(" AND {cond} ${}", binds.len()));
+    };
+    if let Some(year) = year {
+        push(&mut sql, "ledger_year =", Bound::I(year));
+    }
+    if let Some(state) = state {
+        push(&mut sql, "state =", Bound::S(state.to_owned()));
+    }
+    if let Some(from) = from {
+        push(&mut sql, "due_date >=", Bound::S(from.to_owned()));
+    }
+    if let Some(to) = to {
+        push(&mut sql, "due_date <=", Bound::S(to.to_owned()));
+    }
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for b in binds {
+        q = match b {
+            Bound::I(v) => q.bind(v),
+            Bound::S(v) => q.bind(v),
+        };
+    }
+    Ok(q.fetch_one(&mut *conn).await?.try_get("n")?)
+}
+
+enum Bound {
+    I(i64),
+    S(String),
+}
