@@ -17,6 +17,7 @@ pub mod ledger;
 pub mod notify;
 pub mod outbox;
 pub mod reminders;
+pub mod search;
 pub mod sessions;
 pub mod summaries;
 pub mod supervision;
@@ -231,6 +232,11 @@ impl Write<'_> {
         if !self.items.is_empty() {
             let items: Vec<i64> = self.items.iter().copied().collect();
             tallies::refresh(&mut self.tx, &items).await?;
+        }
+        if !self.items.is_empty() || !self.reports.is_empty() {
+            let items: Vec<i64> = self.items.iter().copied().collect();
+            let reports: Vec<i64> = self.reports.iter().copied().collect();
+            search::index(&mut self.tx, &items, &reports).await?;
         }
         self.tx.commit().await?;
         if let Some(head) = self.head {

@@ -78,6 +78,16 @@ pub fn router() -> Router<AppState> {
     .route("/me", "get", "当前用户", &[], get(me))
     .route("/units", "get", "单位列表（树序）", &[], get(list_units))
     .route(
+        "/search",
+        "get",
+        "检索督办事项与进展报送（按调用者可见范围）",
+        &[
+            ("q", "query", "搜索词，多个词以空格分开"),
+            ("limit", "query", "每类最多返回条数（1–200，默认50）"),
+        ],
+        get(crate::search::api_search),
+    )
+    .route(
         "/units",
         "post",
         "新增单位（系统管理员）",

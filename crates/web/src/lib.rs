@@ -18,6 +18,7 @@ pub mod inspections;
 pub mod ledger;
 pub mod org;
 pub mod people;
+pub mod search;
 pub mod settings;
 pub mod shell;
 pub mod summaries;
@@ -79,6 +80,7 @@ pub fn app(state: AppState) -> Router {
         .merge(account::router())
         .merge(supervision::router())
         .merge(inbox::router())
+        .merge(search::router())
         .merge(boards::router())
         .merge(ledger::router())
         .merge(inspections::router())

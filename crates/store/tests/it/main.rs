@@ -14,6 +14,7 @@ mod inspections;
 mod ledger;
 mod migrations;
 mod outbox;
+mod search;
 mod sessions;
 mod summaries;
 mod supervision;

@@ -18,5 +18,6 @@ mod org;
 mod outbox;
 mod people;
 mod permissions;
+mod search;
 mod summaries;
 mod supervision;
