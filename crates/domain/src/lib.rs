@@ -11,4 +11,5 @@ pub mod deadline;
 pub mod ids;
 pub mod org;
 pub mod password;
+pub mod plan;
 pub mod supervision;

@@ -16,6 +16,7 @@ pub mod inspections;
 pub mod ledger;
 pub mod notify;
 pub mod outbox;
+pub mod plans;
 pub mod reminders;
 pub mod search;
 pub mod sessions;

@@ -18,6 +18,7 @@ pub mod inspections;
 pub mod ledger;
 pub mod org;
 pub mod people;
+pub mod plans;
 pub mod search;
 pub mod settings;
 pub mod shell;
@@ -85,6 +86,7 @@ pub fn app(state: AppState) -> Router {
         .merge(ledger::router())
         .merge(inspections::router())
         .merge(summaries::router())
+        .merge(plans::router())
         .nest("/api/v1", api::router())
         .route("/static/app.css", get(app_css))
         .route("/static/app.js", get(app_js))

@@ -54,6 +54,9 @@ impl Shell {
                 nav.push(("/supervision/summaries", "进展汇总"));
             }
         }
+        if viewer.can(Capability::SeeAllItems) || viewer.can(Capability::ActForUnit) {
+            nav.push(("/supervision/plan", "月/周计划"));
+        }
         nav.push(("/units", "组织机构"));
         if viewer.can(Capability::ListUsers) {
             nav.push(("/users", "用户管理"));

@@ -18,6 +18,7 @@ mod org;
 mod outbox;
 mod people;
 mod permissions;
+mod plan;
 mod search;
 mod summaries;
 mod supervision;
