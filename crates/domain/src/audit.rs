@@ -50,13 +50,16 @@ pub enum AuditCode {
     ExtensionDecided,
     ItemUnitsChanged,
     RemindersSent,
+    OutboxRetried,
+    AttachmentUploaded,
+    AttachmentDownloaded,
     DemoLoaded,
     DataGenerated,
 }
 
 impl AuditCode {
     /// Every code, for filters and for decoding.
-    pub const ALL: [AuditCode; 41] = [
+    pub const ALL: [AuditCode; 44] = [
         AuditCode::LoginSucceeded,
         AuditCode::LoginFailed,
         AuditCode::AccountLocked,
@@ -96,6 +99,9 @@ impl AuditCode {
         AuditCode::ExtensionDecided,
         AuditCode::ItemUnitsChanged,
         AuditCode::RemindersSent,
+        AuditCode::OutboxRetried,
+        AuditCode::AttachmentUploaded,
+        AuditCode::AttachmentDownloaded,
         AuditCode::DemoLoaded,
         AuditCode::DataGenerated,
     ];
@@ -142,6 +148,9 @@ impl AuditCode {
             AuditCode::ExtensionDecided => 5032,
             AuditCode::ItemUnitsChanged => 5033,
             AuditCode::RemindersSent => 5040,
+            AuditCode::OutboxRetried => 5041,
+            AuditCode::AttachmentUploaded => 5050,
+            AuditCode::AttachmentDownloaded => 5051,
             AuditCode::DemoLoaded => 9000,
             AuditCode::DataGenerated => 9001,
         }
@@ -194,6 +203,9 @@ impl AuditCode {
             AuditCode::ExtensionDecided => "审批延期",
             AuditCode::ItemUnitsChanged => "调整承办单位",
             AuditCode::RemindersSent => "发送到期提醒",
+            AuditCode::OutboxRetried => "重新投递外部消息",
+            AuditCode::AttachmentUploaded => "上传附件",
+            AuditCode::AttachmentDownloaded => "下载附件",
             AuditCode::DemoLoaded => "载入演示数据",
             AuditCode::DataGenerated => "生成测试数据",
         }

@@ -96,10 +96,24 @@ pub struct ChainHead {
 }
 
 /// Writes this node's checkpoint after each audited commit, never moving it backwards.
+///
+/// Writing it costs a file write and an fsync. Concurrent committers do not queue for it: the
+/// one writing takes up the newest head posted meanwhile when it is done, so the file always
+/// ends at the newest committed head, and a committer never waits for another's checkpoint.
 #[derive(Debug)]
 pub(crate) struct Checkpointer {
     path: PathBuf,
-    written: Mutex<i64>,
+    state: Mutex<CheckpointState>,
+}
+
+#[derive(Debug, Default)]
+struct CheckpointState {
+    /// The head the file holds.
+    written: i64,
+    /// A newer head to write, posted while a write was in progress.
+    pending: Option<ChainHead>,
+    /// Whether some committer is writing the file now.
+    writing: bool,
 }
 
 impl Checkpointer {
@@ -111,25 +125,48 @@ impl Checkpointer {
             .collect();
         Ok(Checkpointer {
             path: dir.join(format!("checkpoint-{node}.json")),
-            written: Mutex::new(0),
+            state: Mutex::new(CheckpointState::default()),
         })
     }
 
     pub fn advance(&self, head: &ChainHead) {
-        let Ok(mut written) = self.written.lock() else {
-            return;
-        };
-        if head.seq <= *written {
-            return;
+        {
+            let Ok(mut state) = self.state.lock() else {
+                return;
+            };
+            let newest = state.pending.as_ref().map_or(state.written, |p| p.seq);
+            if head.seq <= newest.max(state.written) {
+                return;
+            }
+            state.pending = Some(head.clone());
+            if state.writing {
+                return;
+            }
+            state.writing = true;
         }
-        let Ok(json) = serde_json::to_vec(head) else {
-            return;
-        };
-        // The change is committed already; a checkpoint that cannot be written weakens
-        // detection of tail deletion but must not turn a saved change into an error.
-        match write_private(&self.path, &json) {
-            Ok(()) => *written = head.seq,
-            Err(err) => tracing::error!("审计检查点写入失败：{err}"),
+        loop {
+            let next = match self.state.lock() {
+                Ok(mut state) => match state.pending.take() {
+                    Some(next) => next,
+                    None => {
+                        state.writing = false;
+                        return;
+                    }
+                },
+                Err(_) => return,
+            };
+            // The change is committed already; a checkpoint that cannot be written weakens
+            // detection of tail deletion but must not turn a saved change into an error.
+            let outcome = serde_json::to_vec(&next)
+                .map_err(|e| Error::Internal(e.to_string()))
+                .and_then(|json| write_private(&self.path, &json));
+            match self.state.lock() {
+                Ok(mut state) => match outcome {
+                    Ok(()) => state.written = state.written.max(next.seq),
+                    Err(err) => tracing::error!("审计检查点写入失败：{err}"),
+                },
+                Err(_) => return,
+            }
         }
     }
 }

@@ -12,6 +12,7 @@ use crate::supervision::{ItemFilter, ItemRow};
 use jiff::civil::Date;
 use sqlx::Row;
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 use zhongshu_domain::access::{Capability, Forbidden, Viewer};
 use zhongshu_domain::ids::UnitId;
 use zhongshu_domain::supervision::{ItemState, Signal};
@@ -29,6 +30,32 @@ pub const MATRIX_STATES: [ItemState; 5] = [
 /// The signals the matrix counts: 红、黄、绿、未按时报送.
 pub const MATRIX_SIGNALS: [Signal; 4] =
     [Signal::Red, Signal::Yellow, Signal::Green, Signal::Stalled];
+
+/// How many boards (filters) a store keeps at most.
+const BOARD_CACHE_SIZE: usize = 32;
+
+/// Boards computed lately, by filter, day, hour and items generation.
+#[derive(Debug, Default)]
+pub(crate) struct BoardCache {
+    boards: std::sync::Mutex<HashMap<String, Arc<Board>>>,
+    /// Held while a board is computed.
+    computing: tokio::sync::Mutex<()>,
+}
+
+impl BoardCache {
+    fn get(&self, key: &str) -> Option<Arc<Board>> {
+        self.boards.lock().ok()?.get(key).cloned()
+    }
+
+    fn put(&self, key: String, board: Arc<Board>) {
+        if let Ok(mut boards) = self.boards.lock() {
+            if boards.len() >= BOARD_CACHE_SIZE {
+                boards.clear();
+            }
+            boards.insert(key, board);
+        }
+    }
+}
 
 /// What narrows a board; every field optional.
 #[derive(Clone, Debug, Default)]
@@ -128,12 +155,45 @@ impl Store {
         filter: &BoardFilter,
         today: Date,
         yellow_days: u32,
-    ) -> Result<Board> {
+    ) -> Result<Arc<Board>> {
         if !viewer.can(Capability::SeeAllItems) {
             return Err(Error::Forbidden(Forbidden {
                 capability: Capability::SeeAllItems,
             }));
         }
+        // A city year has 50,000 items: a board takes seconds to compute. It is kept while no
+        // write changes any item (the generation, moved by every writing transaction on every
+        // node, says so), for the day and the hour (特急 items count by the hour).
+        let key = format!(
+            "{filter:?}|{today}|{yellow_days}|{}|{}",
+            crate::now_ms() / 3_600_000,
+            crate::tallies::generation(self.pool()).await?
+        );
+        let cache = &self.inner.board_cache;
+        if let Some(board) = cache.get(&key) {
+            return Ok(board);
+        }
+        // One board is computed at a time: the others asking wait for it rather than each
+        // computing the same board (32 at once would take the server's memory and minutes).
+        let _turn = cache.computing.lock().await;
+        if let Some(board) = cache.get(&key) {
+            return Ok(board);
+        }
+        let board = Arc::new(
+            self.compute_board(viewer, filter, today, yellow_days)
+                .await?,
+        );
+        cache.put(key, board.clone());
+        Ok(board)
+    }
+
+    async fn compute_board(
+        &self,
+        viewer: &Viewer,
+        filter: &BoardFilter,
+        today: Date,
+        yellow_days: u32,
+    ) -> Result<Board> {
         let rows = self
             .list_items(
                 viewer,

@@ -946,7 +946,7 @@ impl Store {
             .bind(id)
             .execute(&mut *w.tx)
             .await?;
-            w.item_changed(id);
+            w.item_progressed(id);
             item_history(
                 &mut w.tx,
                 id,

@@ -5,6 +5,7 @@
 //! and commits once; if the event cannot be written the change rolls back. Every read of
 //! business data takes the viewer. This crate must not depend on the web layer.
 
+pub mod attachments;
 pub mod audit;
 pub mod boards;
 pub mod calendar;
@@ -74,6 +75,8 @@ pub struct StoreOptions {
     pub checkpoint_dir: PathBuf,
     pub node_name: String,
     pub hash_cost: HashCost,
+    /// Where attachments are kept, content-addressed (`{files_dir}/ab/cd/<sm3 hex>`).
+    pub files_dir: PathBuf,
 }
 
 /// A handle on the database; cheap to clone.
@@ -91,6 +94,16 @@ struct Inner {
     hash_cost: HashCost,
     /// The shortest time between two 催办 of one item (a setting; 24 hours by default).
     urge_interval_ms: std::sync::atomic::AtomicI64,
+    /// Where attachments are kept (see [`attachments`]).
+    files_dir: PathBuf,
+    /// The largest attachment accepted, in bytes (a setting; 20 MiB by default).
+    attachment_max_bytes: std::sync::atomic::AtomicU64,
+    /// SQLite has one writer at a time. Writers of this process queue here, in order, rather
+    /// than in SQLite's busy handler, which sleeps and retries and so gives the unlucky writer
+    /// of a busy minute a wait of seconds. `None` on PostgreSQL, which locks rows.
+    write_gate: Option<Arc<tokio::sync::Mutex<()>>>,
+    /// Boards computed lately (see [`boards`]), by filter, day and items generation.
+    board_cache: boards::BoardCache,
 }
 
 impl Store {
@@ -108,6 +121,13 @@ impl Store {
                 checkpointer,
                 hash_cost: options.hash_cost,
                 urge_interval_ms: std::sync::atomic::AtomicI64::new(24 * 3_600_000),
+                files_dir: options.files_dir,
+                attachment_max_bytes: std::sync::atomic::AtomicU64::new(
+                    attachments::DEFAULT_MAX_BYTES,
+                ),
+                write_gate: (backend == Backend::Sqlite)
+                    .then(|| Arc::new(tokio::sync::Mutex::new(()))),
+                board_cache: boards::BoardCache::default(),
             }),
         })
     }
@@ -151,12 +171,19 @@ impl Store {
 
     /// Begins a write: one transaction, into which the change's audit events go.
     pub(crate) async fn write(&self) -> Result<Write<'_>> {
+        // Queue first, then take a connection: a writer waiting its turn holds none.
+        let gate = match &self.inner.write_gate {
+            Some(gate) => Some(gate.clone().lock_owned().await),
+            None => None,
+        };
         Ok(Write {
             tx: db::begin_write(&self.inner.pool, self.inner.backend).await?,
             store: self,
             head: None,
             items: std::collections::BTreeSet::new(),
             reports: std::collections::BTreeSet::new(),
+            progressed: std::collections::BTreeSet::new(),
+            _gate: gate,
         })
     }
 
@@ -190,6 +217,11 @@ pub(crate) struct Write<'s> {
     items: std::collections::BTreeSet<i64>,
     /// Progress reports this transaction added, for the search index.
     reports: std::collections::BTreeSet<i64>,
+    /// Items whose state, units or reports changed but not their text: tallies only.
+    progressed: std::collections::BTreeSet<i64>,
+    /// This process's turn to write (SQLite), held until the transaction ends: declared last,
+    /// so a dropped write rolls back before the next writer's turn.
+    _gate: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
 impl Write<'_> {
@@ -222,17 +254,28 @@ impl Write<'_> {
         self.items.insert(id);
     }
 
-    /// Marks a progress report as added by this transaction (and its item as changed).
+    /// Marks an item whose state, units, queues or reports changed but whose text did not: its
+    /// tallies are brought up to date, its search entry is left as it is.
+    pub fn item_progressed(&mut self, id: i64) {
+        self.progressed.insert(id);
+    }
+
+    /// Marks a progress report as added by this transaction (and its item as progressed).
     pub fn report_added(&mut self, report_id: i64, item_id: i64) {
         self.reports.insert(report_id);
-        self.items.insert(item_id);
+        self.progressed.insert(item_id);
     }
 
     /// Brings what is derived from the changed items up to date, then commits.
     pub async fn commit(mut self) -> Result<()> {
-        if !self.items.is_empty() {
-            let items: Vec<i64> = self.items.iter().copied().collect();
-            tallies::refresh(&mut self.tx, &items).await?;
+        if !self.items.is_empty() || !self.progressed.is_empty() {
+            let counted: Vec<i64> = self.items.union(&self.progressed).copied().collect();
+            tallies::refresh(
+                &mut self.tx,
+                &counted,
+                self.store.backend() == Backend::Postgres,
+            )
+            .await?;
         }
         if !self.items.is_empty() || !self.reports.is_empty() {
             let items: Vec<i64> = self.items.iter().copied().collect();
@@ -240,6 +283,8 @@ impl Write<'_> {
             search::index(&mut self.tx, &items, &reports).await?;
         }
         self.tx.commit().await?;
+        // The next writer may begin while this one writes its checkpoint.
+        drop(self._gate);
         if let Some(head) = self.head {
             self.store.inner.checkpointer.advance(&head);
         }

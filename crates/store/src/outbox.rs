@@ -1,19 +1,27 @@
 //! The outbox (发件箱): copies of in-app notifications for external channels — a generic
-//! webhook (HTTP POST of JSON) and the 企业微信 / 钉钉 group robots — written in the same
+//! webhook (HTTP POST of JSON), the 企业微信 / 钉钉 group robots and e-mail (one message per
+//! recipient with an address, through the configured SMTP relay) — written in the same
 //! transaction as the notification and delivered at least once by a background worker.
 //!
 //! A worker claims due rows (`claim`), which counts the attempt and leases the row: its next
 //! attempt moves out by the lease, so a worker that dies mid-delivery leaves a row that simply
 //! comes due again. PostgreSQL claims with `FOR UPDATE SKIP LOCKED`, SQLite inside
 //! `BEGIN IMMEDIATE`, so two workers never hold one row at once. Every row has an idempotency
-//! key, sent as the `Idempotency-Key` header, so a receiver can drop the duplicates that
+//! key, sent as the `Idempotency-Key` header (in e-mail: the `Message-ID` and an
+//! `X-Zhongshu-Idempotency-Key` header), so a receiver can drop the duplicates that
 //! at-least-once delivery allows.
+//!
+//! The supervision office and the system administrator see the outbox on its own page
+//! ([`Store::outbox_overview`]) and may put a given-up row back in the queue
+//! ([`Store::retry_outbox_row`], audited).
 
 use crate::error::{Error, Result};
 use crate::notify::Message;
 use crate::{Backend, Store, db::now_ms};
 use serde_json::json;
 use sqlx::Row;
+use zhongshu_domain::access::{Forbidden, Supervisor, SysAdmin, Viewer};
+use zhongshu_domain::audit::AuditCode;
 
 /// An external channel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -24,6 +32,10 @@ pub enum Channel {
     WeCom,
     /// A 钉钉 group robot: one text message per event.
     DingTalk,
+    /// E-mail through the SMTP relay: one message per recipient that has an address. The
+    /// target's `url` is `smtp://host:port` (no credentials: those stay in the settings); an
+    /// outbox row's `url` is the recipient's address.
+    Email,
 }
 
 impl Channel {
@@ -32,6 +44,7 @@ impl Channel {
             Channel::Webhook => "webhook",
             Channel::WeCom => "wecom",
             Channel::DingTalk => "dingtalk",
+            Channel::Email => "email",
         }
     }
 
@@ -40,13 +53,20 @@ impl Channel {
             Channel::Webhook => "Webhook",
             Channel::WeCom => "企业微信群机器人",
             Channel::DingTalk => "钉钉群机器人",
+            Channel::Email => "电子邮件",
         }
     }
 
+    /// Every channel, in the order pages list them.
+    pub const ALL: [Channel; 4] = [
+        Channel::Email,
+        Channel::Webhook,
+        Channel::WeCom,
+        Channel::DingTalk,
+    ];
+
     pub fn from_code(code: &str) -> Option<Channel> {
-        [Channel::Webhook, Channel::WeCom, Channel::DingTalk]
-            .into_iter()
-            .find(|c| c.code() == code)
+        Channel::ALL.into_iter().find(|c| c.code() == code)
     }
 }
 
@@ -107,7 +127,7 @@ pub fn backoff_ms(attempts: i64) -> i64 {
 /// Enqueues the external copies of a notification just written for `user`: one row per
 /// configured target, none when no target is configured. Webhooks get one message per
 /// recipient; a group robot gets one per event (a message told to three people of a unit is
-/// posted to the group once).
+/// posted to the group once); e-mail goes to the recipient when they have an address.
 pub(crate) async fn enqueue(
     conn: &mut sqlx::AnyConnection,
     user: i64,
@@ -129,27 +149,13 @@ pub(crate) async fn enqueue(
     } else {
         format!("【督查督办】{}\n{}", m.title, m.body.trim())
     };
+    let recipient = recipient(conn, user).await?;
     for (channel, url) in targets {
         let Some(channel) = Channel::from_code(&channel) else {
             continue;
         };
-        let (key, payload) = match channel {
+        let (key, url, for_user, payload) = match channel {
             Channel::Webhook => {
-                let row = sqlx::query(
-                    "SELECT u.username, u.display_name, n.name AS unit FROM users u \
-                     LEFT JOIN units n ON n.id = u.unit_id WHERE u.id = $1",
-                )
-                .bind(user)
-                .fetch_optional(&mut *conn)
-                .await?;
-                let (username, display_name, unit) = match row {
-                    Some(r) => (
-                        r.try_get::<String, _>("username")?,
-                        r.try_get::<String, _>("display_name")?,
-                        r.try_get::<Option<String>, _>("unit")?,
-                    ),
-                    None => (String::new(), String::new(), None),
-                };
                 let key = format!("{}:u{user}:webhook:{url}", m.key);
                 let payload = json!({
                     "idempotency_key": header_key(&key),
@@ -160,22 +166,42 @@ pub(crate) async fn enqueue(
                     "text": text,
                     "recipient": {
                         "user_id": user,
-                        "username": username,
-                        "display_name": display_name,
-                        "unit": unit,
+                        "username": recipient.username,
+                        "display_name": recipient.display_name,
+                        "unit": recipient.unit,
                     },
                     "created_at": now,
                 });
-                (key, payload)
+                (key, url, Some(user), payload)
             }
             Channel::WeCom | Channel::DingTalk => (
                 format!("{}:{}:{url}", m.key, channel.code()),
+                url,
+                None,
                 json!({ "msgtype": "text", "text": { "content": text } }),
             ),
+            Channel::Email => {
+                if recipient.email.is_empty() {
+                    continue;
+                }
+                // Keyed by the event and the person, not the address or the relay: a person
+                // is e-mailed about one event once, whichever relay or address is current.
+                let key = format!("{}:u{user}:email", m.key);
+                let payload = json!({
+                    "idempotency_key": header_key(&key),
+                    "kind": m.kind,
+                    "to_name": recipient.display_name,
+                    "subject": format!("【督查督办】{}", m.title),
+                    "title": m.title,
+                    "body": m.body.trim(),
+                    "path": m.item_id.map(|id| format!("/supervision/items/{id}")),
+                });
+                (key, recipient.email.clone(), Some(user), payload)
+            }
         };
         sqlx::query(
             "INSERT INTO outbox (idempotency_key, channel, url, payload, created_at, \
-             next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6) \
+             next_attempt_at, user_id, title) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
              ON CONFLICT (idempotency_key) DO NOTHING",
         )
         .bind(&key)
@@ -184,10 +210,40 @@ pub(crate) async fn enqueue(
         .bind(payload.to_string())
         .bind(now)
         .bind(now)
+        .bind(for_user)
+        .bind(m.title)
         .execute(&mut *conn)
         .await?;
     }
     Ok(())
+}
+
+/// Who a notification is for, as the external copies name them.
+#[derive(Default)]
+struct Recipient {
+    username: String,
+    display_name: String,
+    unit: Option<String>,
+    email: String,
+}
+
+async fn recipient(conn: &mut sqlx::AnyConnection, user: i64) -> Result<Recipient> {
+    let row = sqlx::query(
+        "SELECT u.username, u.display_name, u.email, n.name AS unit FROM users u \
+         LEFT JOIN units n ON n.id = u.unit_id WHERE u.id = $1",
+    )
+    .bind(user)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(match row {
+        Some(r) => Recipient {
+            username: r.try_get("username")?,
+            display_name: r.try_get("display_name")?,
+            unit: r.try_get("unit")?,
+            email: r.try_get::<String, _>("email")?.trim().to_owned(),
+        },
+        None => Recipient::default(),
+    })
 }
 
 /// Claims up to `limit` due rows (undelivered, `next_attempt_at <= now`, fewer than
@@ -311,7 +367,284 @@ pub async fn counts(store: &Store, max_attempts: i64) -> Result<OutboxCounts> {
     })
 }
 
+/// Proof that the viewer may watch the outbox and put given-up rows back in the queue: the
+/// supervision office (whose reminders these are) or the system administrator (who runs the
+/// relays and gateways). Only [`OutboxOperator::of`] makes one, from the domain's proofs.
+#[derive(Clone, Copy, Debug)]
+pub enum OutboxOperator<'a> {
+    Office(Supervisor<'a>),
+    Admin(SysAdmin<'a>),
+}
+
+impl<'a> OutboxOperator<'a> {
+    /// The viewer's proof, or `Forbidden`.
+    pub fn of(viewer: &'a Viewer) -> std::result::Result<OutboxOperator<'a>, Forbidden> {
+        match viewer.as_supervisor() {
+            Ok(office) => Ok(OutboxOperator::Office(office)),
+            Err(refused) => viewer
+                .as_sys_admin()
+                .map(OutboxOperator::Admin)
+                .map_err(|_| refused),
+        }
+    }
+
+    pub fn viewer(&self) -> &'a Viewer {
+        match self {
+            OutboxOperator::Office(p) => p.viewer(),
+            OutboxOperator::Admin(p) => p.viewer(),
+        }
+    }
+}
+
+/// Where a row stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RowStatus {
+    /// Waiting for its next attempt.
+    Pending,
+    /// Claimed by a worker whose lease has not run out.
+    Delivering,
+    Delivered,
+    /// Not delivered after the maximum number of attempts.
+    GaveUp,
+}
+
+impl RowStatus {
+    pub fn label(self) -> &'static str {
+        match self {
+            RowStatus::Pending => "待投递",
+            RowStatus::Delivering => "投递中",
+            RowStatus::Delivered => "已送达",
+            RowStatus::GaveUp => "已放弃",
+        }
+    }
+}
+
+/// The counts of one channel by status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChannelCounts {
+    pub channel: Channel,
+    pub pending: i64,
+    pub delivering: i64,
+    pub delivered: i64,
+    pub gave_up: i64,
+}
+
+/// One outbox row as the outbox page shows it. `url` is not here: robot and webhook
+/// addresses carry keys, so only their host is.
+#[derive(Clone, Debug)]
+pub struct OutboxRow {
+    pub id: i64,
+    pub channel: Channel,
+    /// The host (and port) of a webhook or robot; the address of an e-mail.
+    pub destination: String,
+    /// The person a per-person row is for (webhook, e-mail).
+    pub recipient: Option<String>,
+    pub title: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub created_at: i64,
+    pub next_attempt_at: i64,
+    pub delivered_at: Option<i64>,
+    pub status: RowStatus,
+}
+
+/// The status of a row from its columns, at `now`.
+fn status_of(
+    delivered: bool,
+    leased: bool,
+    next_attempt_at: i64,
+    attempts: i64,
+    now: i64,
+    max_attempts: i64,
+) -> RowStatus {
+    if delivered {
+        RowStatus::Delivered
+    } else if leased && next_attempt_at > now {
+        RowStatus::Delivering
+    } else if attempts >= max_attempts {
+        RowStatus::GaveUp
+    } else {
+        RowStatus::Pending
+    }
+}
+
+/// The host (and port) of a URL: robot keys live in the path and query, so nothing else of a
+/// webhook address is ever shown or logged.
+pub fn host_of(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let host = &rest[..end];
+    host.rsplit_once('@').map_or(host, |(_, h)| h)
+}
+
+/// A title for rows written before titles were stored: the webhook's `title`, or the first
+/// line after the tag of a robot's text.
+fn title_from_payload(payload: &str) -> String {
+    let Ok(json) = serde_json::from_str::<serde_json::Value>(payload) else {
+        return String::new();
+    };
+    if let Some(title) = json["title"].as_str() {
+        return title.to_owned();
+    }
+    json["text"]["content"]
+        .as_str()
+        .and_then(|t| t.lines().next())
+        .map(|l| l.trim_start_matches("【督查督办】").to_owned())
+        .unwrap_or_default()
+}
+
 impl Store {
+    /// The outbox at `now`: counts by channel and status (every channel, zeros included), and
+    /// the newest `limit` rows.
+    pub async fn outbox_overview(
+        &self,
+        _operator: OutboxOperator<'_>,
+        now: i64,
+        max_attempts: i64,
+        limit: i64,
+    ) -> Result<(Vec<ChannelCounts>, Vec<OutboxRow>)> {
+        let max_attempts = max_attempts.max(1);
+        // The same rules as `status_of`, in SQL; the sums are cast because PostgreSQL would
+        // otherwise hand the Any driver a type it cannot decode.
+        let delivering =
+            "delivered_at IS NULL AND claim_token IS NOT NULL AND next_attempt_at > $1";
+        let sql = format!(
+            "SELECT channel, \
+             CAST(COALESCE(SUM(CASE WHEN delivered_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS BIGINT) \
+             AS delivered, \
+             CAST(COALESCE(SUM(CASE WHEN {delivering} THEN 1 ELSE 0 END), 0) AS BIGINT) \
+             AS delivering, \
+             CAST(COALESCE(SUM(CASE WHEN delivered_at IS NULL AND NOT ({delivering}) \
+             AND attempts >= $2 THEN 1 ELSE 0 END), 0) AS BIGINT) AS gave_up, \
+             CAST(COUNT(*) AS BIGINT) AS total \
+             FROM outbox GROUP BY channel"
+        );
+        let grouped = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(now)
+            .bind(max_attempts)
+            .fetch_all(self.pool())
+            .await?;
+        let mut counts: Vec<ChannelCounts> = Channel::ALL
+            .into_iter()
+            .map(|channel| ChannelCounts {
+                channel,
+                pending: 0,
+                delivering: 0,
+                delivered: 0,
+                gave_up: 0,
+            })
+            .collect();
+        for r in &grouped {
+            let code: String = r.try_get("channel")?;
+            let Some(c) = counts.iter_mut().find(|c| c.channel.code() == code) else {
+                continue;
+            };
+            c.delivered = r.try_get("delivered")?;
+            c.delivering = r.try_get("delivering")?;
+            c.gave_up = r.try_get("gave_up")?;
+            let total: i64 = r.try_get("total")?;
+            c.pending = total - c.delivered - c.delivering - c.gave_up;
+        }
+
+        let rows = sqlx::query(
+            "SELECT o.id, o.channel, o.url, o.payload, o.title, o.attempts, o.last_error, \
+             o.created_at, o.next_attempt_at, o.delivered_at, o.claim_token, u.display_name \
+             FROM outbox o LEFT JOIN users u ON u.id = o.user_id ORDER BY o.id DESC LIMIT $1",
+        )
+        .bind(limit.clamp(1, 500))
+        .fetch_all(self.pool())
+        .await?;
+        let rows = rows
+            .iter()
+            .filter_map(|r| {
+                let code: String = r.try_get("channel").ok()?;
+                Some((Channel::from_code(&code)?, r))
+            })
+            .map(|(channel, r)| {
+                let url: String = r.try_get("url")?;
+                let mut title: String = r.try_get("title")?;
+                if title.is_empty() {
+                    title = title_from_payload(&r.try_get::<String, _>("payload")?);
+                }
+                let attempts: i64 = r.try_get("attempts")?;
+                let next_attempt_at: i64 = r.try_get("next_attempt_at")?;
+                let delivered_at: Option<i64> = r.try_get("delivered_at")?;
+                let leased = r.try_get::<Option<String>, _>("claim_token")?.is_some();
+                Ok(OutboxRow {
+                    id: r.try_get("id")?,
+                    channel,
+                    destination: match channel {
+                        Channel::Email => url,
+                        _ => host_of(&url).to_owned(),
+                    },
+                    recipient: r.try_get("display_name")?,
+                    title,
+                    attempts,
+                    last_error: r.try_get("last_error")?,
+                    created_at: r.try_get("created_at")?,
+                    next_attempt_at,
+                    delivered_at,
+                    status: status_of(
+                        delivered_at.is_some(),
+                        leased,
+                        next_attempt_at,
+                        attempts,
+                        now,
+                        max_attempts,
+                    ),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok((counts, rows))
+    }
+
+    /// Puts a given-up row back in the queue: its attempts start again from none and it is due
+    /// at once. It keeps its idempotency key, so a receiver that did get an earlier attempt can
+    /// still drop the copy. Audited; refused for a row that has not been given up.
+    pub async fn retry_outbox_row(
+        &self,
+        operator: OutboxOperator<'_>,
+        id: i64,
+        now: i64,
+        max_attempts: i64,
+    ) -> Result<()> {
+        let mut w = self.write().await?;
+        let row = sqlx::query("SELECT channel, title, attempts FROM outbox WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *w.tx)
+            .await?
+            .ok_or(Error::NotFound("外发消息"))?;
+        let channel: String = row.try_get("channel")?;
+        let title: String = row.try_get("title")?;
+        let attempts: i64 = row.try_get("attempts")?;
+        let done = sqlx::query(
+            "UPDATE outbox SET attempts = 0, next_attempt_at = $1, claim_token = NULL \
+             WHERE id = $2 AND delivered_at IS NULL AND attempts >= $3 \
+             AND (claim_token IS NULL OR next_attempt_at <= $1)",
+        )
+        .bind(now)
+        .bind(id)
+        .bind(max_attempts.max(1))
+        .execute(&mut *w.tx)
+        .await?
+        .rows_affected();
+        if done != 1 {
+            return Err(Error::invalid(
+                "id",
+                "该消息未被放弃（已送达、正在投递或仍在自动重试），无需手动重新投递",
+            ));
+        }
+        w.audit(
+            operator.viewer(),
+            AuditCode::OutboxRetried,
+            &format!("outbox:{id}"),
+            Some(json!({ "attempts": attempts })),
+            Some(json!({ "channel": channel, "title": title, "attempts": 0 })),
+        )
+        .await?;
+        w.commit().await
+    }
+
     /// Replaces the external targets with `targets` (from the settings, at startup). Rows
     /// already enqueued keep their target. Configuration, not a change of data: not audited.
     pub async fn set_outbox_targets(&self, targets: &[Target]) -> Result<()> {

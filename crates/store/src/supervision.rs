@@ -6,7 +6,7 @@
 //! liaison and head see only items their unit leads or co-owns; everyone else sees none.
 
 use crate::error::{Error, Result};
-use crate::{Store, db::now_ms, notify, tallies};
+use crate::{Store, attachments, db::now_ms, notify, tallies};
 use jiff::civil::Date;
 use serde_json::json;
 use sqlx::Row;
@@ -1041,6 +1041,53 @@ impl Store {
         version: i64,
         note: &str,
     ) -> Result<ItemState> {
+        self.act(viewer, id, action, version, note, Vec::new())
+            .await
+    }
+
+    /// A closure request (申请办结) with its evidence (佐证材料): the files are checked first,
+    /// written to disk before the transaction, and their rows written inside it with the step.
+    pub async fn request_closure(
+        &self,
+        viewer: &Viewer,
+        id: i64,
+        version: i64,
+        note: &str,
+        evidence: Vec<attachments::Upload>,
+    ) -> Result<ItemState> {
+        let problems = attachments::check_uploads(&evidence, self.attachment_max_bytes());
+        if !problems.is_empty() {
+            return Err(Error::Invalid(problems));
+        }
+        // Refuse a step the rules refuse before writing any file (fewer orphans on disk).
+        let (standing, _) = self.standing(viewer, id).await?;
+        let state: Option<String> =
+            sqlx::query("SELECT state FROM items WHERE id = $1 AND is_group = 0")
+                .bind(id)
+                .fetch_optional(self.pool())
+                .await?
+                .map(|r| r.try_get("state"))
+                .transpose()?;
+        let Some(state) = state.filter(|_| standing != Standing::Other) else {
+            return Err(Error::NotFound("事项"));
+        };
+        let current = ItemState::from_code(&state).unwrap_or(ItemState::Registered);
+        transition(current, Action::RequestClosure, standing)
+            .map_err(|refused| Error::invalid("action", refused.0))?;
+        let stored = self.keep_files(evidence).await?;
+        self.act(viewer, id, Action::RequestClosure, version, note, stored)
+            .await
+    }
+
+    async fn act(
+        &self,
+        viewer: &Viewer,
+        id: i64,
+        action: Action,
+        version: i64,
+        note: &str,
+        evidence: Vec<attachments::StoredFile>,
+    ) -> Result<ItemState> {
         let (standing, unit) = self.standing(viewer, id).await?;
         let mut w = self.write().await?;
         let row = sqlx::query("SELECT state, version FROM items WHERE id = $1 AND is_group = 0")
@@ -1178,7 +1225,16 @@ impl Store {
             .await?;
         }
         notify_outcome(&mut w.tx, id, action, version, &title, note.trim()).await?;
-        w.item_changed(id);
+        if !evidence.is_empty() {
+            let owner = attachments::Owner {
+                item_id: id,
+                report_id: None,
+                unit,
+                kind: attachments::AttachmentKind::Closure,
+            };
+            attachments::record(&mut w, viewer, &owner, &evidence, now).await?;
+        }
+        w.item_progressed(id);
         history(
             &mut w.tx,
             id,
@@ -1225,9 +1281,30 @@ impl Store {
         viewer: &Viewer,
         reports: &[(i64, NewReport)],
     ) -> Result<()> {
+        let reports = reports.iter().map(|(id, r)| (*id, r, Vec::new())).collect();
+        self.write_reports(viewer, reports).await
+    }
+
+    /// One progress report with its attachments (附件): the files are checked with the report,
+    /// written to disk before its transaction, and their rows written inside it.
+    pub async fn report_progress_with_files(
+        &self,
+        viewer: &Viewer,
+        id: i64,
+        report: &NewReport,
+        files: Vec<attachments::Upload>,
+    ) -> Result<()> {
+        self.write_reports(viewer, vec![(id, report, files)]).await
+    }
+
+    async fn write_reports(
+        &self,
+        viewer: &Viewer,
+        reports: Vec<(i64, &NewReport, Vec<attachments::Upload>)>,
+    ) -> Result<()> {
         let mut problems = Vec::new();
         let mut units = Vec::with_capacity(reports.len());
-        for (id, report) in reports {
+        for (id, report, files) in &reports {
             let (standing, unit) = self.standing(viewer, *id).await?;
             let prefix = if reports.len() > 1 {
                 format!("事项{id}：")
@@ -1255,14 +1332,22 @@ impl Store {
                     format!("{prefix}完成进度须在0到100之间"),
                 ));
             }
+            problems.extend(attachments::check_uploads(
+                files,
+                self.attachment_max_bytes(),
+            ));
         }
         if !problems.is_empty() {
             return Err(Error::Invalid(problems));
         }
+        // Files first, rows in the transaction: a row never names a file that is not on disk.
+        let mut written = Vec::with_capacity(reports.len());
+        for (id, report, files) in reports {
+            written.push((id, report, self.keep_files(files).await?));
+        }
         let mut w = self.write().await?;
         let now = now_ms();
-        for ((id, report), (unit, standing)) in reports.iter().zip(units) {
-            let id = *id;
+        for ((id, report, files), (unit, standing)) in written.into_iter().zip(units) {
             let row = sqlx::query("SELECT state FROM items WHERE id = $1")
                 .bind(id)
                 .fetch_optional(&mut *w.tx)
@@ -1291,6 +1376,13 @@ impl Store {
             .await?
             .try_get("id")?;
             w.report_added(report_id, id);
+            let owner = attachments::Owner {
+                item_id: id,
+                report_id: Some(report_id),
+                unit: Some(unit),
+                kind: attachments::AttachmentKind::Report,
+            };
+            attachments::record(&mut w, viewer, &owner, &files, now).await?;
             sqlx::query(
                 "UPDATE item_units SET last_report_at = $1, \
                  acknowledged_at = COALESCE(acknowledged_at, $1) WHERE item_id = $2 AND unit_id = $3",
@@ -1311,7 +1403,7 @@ impl Store {
                 .execute(&mut *w.tx)
                 .await?;
             }
-            w.item_changed(id);
+            w.item_progressed(id);
             history(
                 &mut w.tx,
                 id,
@@ -2212,6 +2304,12 @@ impl Store {
         if !plain {
             return Ok(None);
         }
+        // Read before taking a connection: a request must never hold one pooled connection
+        // while it waits for another, or a full pool waits on itself.
+        let calendar = match signal {
+            Some(Signal::Red | Signal::Yellow) => self.work_calendar().await?,
+            _ => WorkCalendar::default(),
+        };
         let mut conn = self.pool().acquire().await?;
         let year = filter.year;
         let state = filter.state.map(ItemState::code);
@@ -2227,7 +2325,6 @@ impl Store {
                 tallies::named_sum(&mut conn, year, &format!("queue:{}", queue.code())).await?
             }
             (Some(signal @ (Signal::Red | Signal::Yellow)), None, state) => {
-                let calendar = self.work_calendar().await?;
                 let (from, to) = if signal == Signal::Red {
                     (None, today.yesterday().ok().map(|d| d.to_string()))
                 } else {

@@ -15,6 +15,23 @@ use crate::supervision::Queue;
 use sqlx::Row;
 use std::collections::BTreeMap;
 
+/// The tally row that counts the writes to items (under a year no ledger has).
+const GENERATION: &str = "generation";
+const GENERATION_YEAR: i64 = 0;
+
+/// How many transactions have changed items so far: equal numbers, equal items.
+pub(crate) async fn generation(pool: &sqlx::AnyPool) -> Result<i64> {
+    let row = sqlx::query("SELECT n FROM item_tallies WHERE ledger_year = $1 AND name = $2")
+        .bind(GENERATION_YEAR)
+        .bind(GENERATION)
+        .fetch_optional(pool)
+        .await?;
+    Ok(match row {
+        Some(r) => r.try_get("n")?,
+        None => 0,
+    })
+}
+
 /// An item's counted row, derived from its current rows (the queue rules are those of
 /// [`Queue::condition`]). Bound: `$1` the item id.
 const COUNTED_ONE: &str = "SELECT i.id, i.ledger_year, i.state, \
@@ -92,31 +109,49 @@ impl Deltas {
 
 /// Re-derives the counted rows of these items and moves the tallies by the difference, inside
 /// the caller's transaction.
-pub(crate) async fn refresh(conn: &mut sqlx::AnyConnection, items: &[i64]) -> Result<()> {
+pub(crate) async fn refresh(
+    conn: &mut sqlx::AnyConnection,
+    items: &[i64],
+    lock_rows: bool,
+) -> Result<()> {
     let mut deltas = Deltas::default();
     for &id in items {
-        // Take the item's row lock first: on PostgreSQL two transactions refreshing one item
-        // then take turns, and the second counts what the first committed.
-        sqlx::query("UPDATE items SET version = version WHERE id = $1")
-            .bind(id)
-            .execute(&mut *conn)
-            .await?;
+        // On PostgreSQL take the item's row lock first: two transactions refreshing one item
+        // then take turns, and the second reads what the first committed. SQLite has one
+        // writer at a time and needs no lock.
+        if lock_rows {
+            sqlx::query("UPDATE items SET version = version WHERE id = $1")
+                .bind(id)
+                .execute(&mut *conn)
+                .await?;
+        }
         let old = sqlx::query(
-            "DELETE FROM item_counted WHERE item_id = $1 RETURNING ledger_year, state, due_date, \
-             unacknowledged, coordination, extension",
+            "SELECT ledger_year, state, due_date, unacknowledged, coordination, extension \
+             FROM item_counted WHERE item_id = $1",
         )
         .bind(id)
         .fetch_optional(&mut *conn)
-        .await?;
-        if let Some(old) = old {
-            deltas.add(&Counted::from_row(&old)?, -1);
-        }
+        .await?
+        .map(|r| Counted::from_row(&r))
+        .transpose()?;
         let new = sqlx::query(COUNTED_ONE)
             .bind(id)
             .fetch_optional(&mut *conn)
-            .await?;
+            .await?
+            .map(|r| Counted::from_row(&r))
+            .transpose()?;
+        // Most writes (a progress report) leave the item counted as it was.
+        if old == new {
+            continue;
+        }
+        if let Some(old) = old {
+            sqlx::query("DELETE FROM item_counted WHERE item_id = $1")
+                .bind(id)
+                .execute(&mut *conn)
+                .await?;
+            deltas.add(&old, -1);
+        }
         if let Some(new) = new {
-            let new = Counted::from_row(&new)?;
             sqlx::query(
                 "INSERT INTO item_counted (item_id, ledger_year, state, due_date, unacknowledged, \
                  coordination, extension) VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -133,6 +168,11 @@ pub(crate) async fn refresh(conn: &mut sqlx::AnyConnection, items: &[i64]) -> Re
             deltas.add(&new, 1);
         }
     }
+    // Any change to items moves the generation, so a cache of something computed from items
+    // (the board) knows it is stale, on every node.
+    deltas
+        .named
+        .insert((GENERATION_YEAR, GENERATION.to_owned()), 1);
     // In key order, so that concurrent writers on PostgreSQL lock tally rows in one order.
     for ((year, name), by) in deltas.named {
         if by != 0 {
@@ -175,10 +215,9 @@ impl Store {
     /// Rebuilds every tally from the items, in one transaction: after bulk generation, or as a
     /// repair if [`Store::check_tallies`] ever finds a difference.
     pub async fn rebuild_tallies(&self) -> Result<()> {
-        let mut tx = crate::db::begin_write(self.pool(), self.backend()).await?;
-        rebuild(&mut tx).await?;
-        tx.commit().await?;
-        Ok(())
+        let mut w = self.write().await?;
+        rebuild(&mut w.tx).await?;
+        w.commit().await
     }
 
     /// Compares every tally with a fresh count of the items and returns the differences, one
@@ -209,9 +248,12 @@ impl Store {
             }
         }
         let mut kept: BTreeMap<(i64, String), i64> = BTreeMap::new();
-        for r in sqlx::query("SELECT ledger_year, name, n FROM item_tallies WHERE n <> 0")
-            .fetch_all(self.pool())
-            .await?
+        for r in sqlx::query(
+            "SELECT ledger_year, name, n FROM item_tallies WHERE n <> 0 AND ledger_year <> $1",
+        )
+        .bind(GENERATION_YEAR)
+        .fetch_all(self.pool())
+        .await?
         {
             kept.insert(
                 (r.try_get("ledger_year")?, r.try_get("name")?),
@@ -286,11 +328,23 @@ impl Store {
 
 /// Rebuilds every tally from the items inside the caller's transaction.
 pub(crate) async fn rebuild(conn: &mut sqlx::AnyConnection) -> Result<()> {
-    for table in ["item_due_tallies", "item_tallies", "item_counted"] {
+    for table in ["item_due_tallies", "item_counted"] {
         sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table}")))
             .execute(&mut *conn)
             .await?;
     }
+    sqlx::query("DELETE FROM item_tallies WHERE ledger_year <> $1")
+        .bind(GENERATION_YEAR)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(
+        "INSERT INTO item_tallies (ledger_year, name, n) VALUES ($1, $2, 1) \
+         ON CONFLICT (ledger_year, name) DO UPDATE SET n = item_tallies.n + 1",
+    )
+    .bind(GENERATION_YEAR)
+    .bind(GENERATION)
+    .execute(&mut *conn)
+    .await?;
     let all = COUNTED_ONE.replace("i.id = $1 AND ", "");
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "INSERT INTO item_counted (item_id, ledger_year, state, due_date, unacknowledged, \

@@ -25,6 +25,8 @@ pub struct User {
     pub locked_until: Option<i64>,
     pub disabled: bool,
     pub version: i64,
+    /// Where reminders are e-mailed ("" = none).
+    pub email: String,
 }
 
 /// A new account, parsed at the edge.
@@ -53,6 +55,43 @@ pub fn check_username(name: &str) -> std::result::Result<(), String> {
         return Err("用户名只能包含小写字母、数字和 _ . -".to_owned());
     }
     Ok(())
+}
+
+/// Checks an e-mail address ("" clears it): ASCII `local@domain`, at most 254 characters, the
+/// domain made of letters, digits and hyphens between dots (intranet names like `gov.local`
+/// pass; a single label too, since some relays deliver to bare host names).
+pub fn check_email(email: &str) -> std::result::Result<(), String> {
+    const BAD: &str = "电子邮箱格式不正确，应形如 zhangsan@gov.local";
+    if email.is_empty() {
+        return Ok(());
+    }
+    if email.len() > 254 {
+        return Err("电子邮箱过长（最多254个字符）".to_owned());
+    }
+    let Some((local, domain)) = email.split_once('@') else {
+        return Err(BAD.to_owned());
+    };
+    let local_ok = !local.is_empty()
+        && local.len() <= 64
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && !local.contains("..")
+        && local
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._%+-!#$&'*/=?^`{|}~".contains(c));
+    let domain_ok = !domain.is_empty()
+        && domain.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        });
+    if local_ok && domain_ok {
+        Ok(())
+    } else {
+        Err(BAD.to_owned())
+    }
 }
 
 /// Hashes a password with argon2id (PHC string). CPU-heavy: call it off the async threads.
@@ -100,8 +139,8 @@ async fn hash_off_thread(cost: HashCost, password: String) -> Result<String> {
 }
 
 const USER_SELECT: &str = "SELECT u.id, u.username, u.display_name, u.title, u.unit_id, \
-    un.name AS unit_name, u.must_change_password, u.locked_until, u.disabled, u.version \
-    FROM users u JOIN units un ON un.id = u.unit_id";
+    un.name AS unit_name, u.must_change_password, u.locked_until, u.disabled, u.version, \
+    u.email FROM users u JOIN units un ON un.id = u.unit_id";
 
 pub(crate) fn user_from_row(row: &sqlx::any::AnyRow, roles: Vec<Role>) -> Result<User> {
     Ok(User {
@@ -116,6 +155,7 @@ pub(crate) fn user_from_row(row: &sqlx::any::AnyRow, roles: Vec<Role>) -> Result
         locked_until: row.try_get("locked_until")?,
         disabled: row.try_get::<i64, _>("disabled")? != 0,
         version: row.try_get("version")?,
+        email: row.try_get("email")?,
     })
 }
 
@@ -420,6 +460,60 @@ impl Store {
             &format!("user:{id}"),
             None,
             Some(json!({ "username": user.username })),
+        )
+        .await?;
+        w.commit().await
+    }
+
+    /// The system administrator sets a user's e-mail address ("" clears it).
+    pub async fn set_user_email(&self, admin: SysAdmin<'_>, id: UserId, email: &str) -> Result<()> {
+        self.write_email(admin.viewer(), id, email).await
+    }
+
+    /// The signed-in user sets their own e-mail address ("" clears it).
+    pub async fn set_own_email(&self, viewer: &Viewer, email: &str) -> Result<()> {
+        let id = viewer.user_id.ok_or(Error::NotFound("用户"))?;
+        self.write_email(viewer, id, email).await
+    }
+
+    /// The e-mail address of the signed-in user ("" when none).
+    pub async fn own_email(&self, viewer: &Viewer) -> Result<String> {
+        let id = viewer.user_id.ok_or(Error::NotFound("用户"))?;
+        let row = sqlx::query("SELECT email FROM users WHERE id = $1")
+            .bind(id.get())
+            .fetch_optional(self.pool())
+            .await?
+            .ok_or(Error::NotFound("用户"))?;
+        Ok(row.try_get("email")?)
+    }
+
+    async fn write_email(&self, actor: &Viewer, id: UserId, email: &str) -> Result<()> {
+        let email = email.trim();
+        check_email(email).map_err(|m| Error::invalid("email", m))?;
+        let mut w = self.write().await?;
+        let before: String = sqlx::query("SELECT email FROM users WHERE id = $1")
+            .bind(id.get())
+            .fetch_optional(&mut *w.tx)
+            .await?
+            .ok_or(Error::NotFound("用户"))?
+            .try_get("email")?;
+        if before == email {
+            return Ok(());
+        }
+        sqlx::query(
+            "UPDATE users SET email = $1, version = version + 1, updated_at = $2 WHERE id = $3",
+        )
+        .bind(email)
+        .bind(now_ms())
+        .bind(id.get())
+        .execute(&mut *w.tx)
+        .await?;
+        w.audit(
+            actor,
+            AuditCode::UserUpdated,
+            &format!("user:{id}"),
+            Some(json!({ "email": before })),
+            Some(json!({ "email": email })),
         )
         .await?;
         w.commit().await

@@ -1,5 +1,5 @@
 //! The signed-in person's own page: change password (forced at first sign-in), open sessions,
-//! "log out everywhere", and personal API tokens.
+//! "log out everywhere", personal API tokens, and the e-mail address reminders go to.
 
 use crate::AppState;
 use crate::auth::{Session, session_cookie};
@@ -23,6 +23,7 @@ pub fn router() -> Router<AppState> {
         .route("/account", get(account_page))
         .route("/account/logout-everywhere", post(logout_everywhere))
         .route("/account/tokens", post(create_token))
+        .route("/account/email", post(save_email))
 }
 
 #[derive(Template, WebTemplate)]
@@ -115,6 +116,8 @@ pub struct AccountPage {
     pub sessions: Vec<SessionRow>,
     pub new_token: Option<String>,
     pub errors: FieldErrors,
+    /// The address reminders are e-mailed to ("" = none).
+    pub email: String,
 }
 
 async fn render_account(
@@ -141,6 +144,7 @@ async fn render_account(
             .collect(),
         new_token,
         errors,
+        email: state.store.own_email(&session.viewer).await?,
     })
 }
 
@@ -196,6 +200,38 @@ async fn create_token(
         )
         .await?
         .into_response()),
+        Err(zhongshu_store::Error::Invalid(problems)) => {
+            let page = render_account(
+                &state,
+                &session,
+                None,
+                None,
+                FieldErrors::from_problems(&problems),
+            )
+            .await?;
+            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct EmailForm {
+    #[serde(default)]
+    email: String,
+}
+
+async fn save_email(
+    State(state): State<AppState>,
+    session: Session,
+    ValidForm(form): ValidForm<EmailForm>,
+) -> Result<Response, WebError> {
+    match state
+        .store
+        .set_own_email(&session.viewer, &form.email)
+        .await
+    {
+        Ok(()) => Ok(Redirect::to("/account?ok=email_saved").into_response()),
         Err(zhongshu_store::Error::Invalid(problems)) => {
             let page = render_account(
                 &state,

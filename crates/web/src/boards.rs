@@ -117,6 +117,8 @@ pub struct BoardPage {
     pub items: usize,
     /// Bars on the timeline; items without a due date have none.
     pub dated: usize,
+    /// How many items the timeline draws (at most [`TIMELINE_MAX`]).
+    pub timeline_shown: usize,
     /// The timeline, built and escaped by [`gantt_svg`].
     pub svg: String,
     pub svg_query: String,
@@ -169,7 +171,7 @@ async fn load(
     session: &Session,
     mut q: BoardQuery,
     target: &str,
-) -> Result<(Board, BoardQuery, i16, Vec<i64>), WebError> {
+) -> Result<(std::sync::Arc<Board>, BoardQuery, i16, Vec<i64>), WebError> {
     session
         .require(state, Capability::SeeAllItems, target)
         .await?;
@@ -216,7 +218,8 @@ async fn board_page(
 ) -> Result<BoardPage, WebError> {
     let (board, q, year, years) = load(&state, &session, q, "supervision:board").await?;
     let today = beijing_today();
-    let svg = gantt_svg(&board.items, year, today);
+    let timeline = timeline_items(&board.items);
+    let svg = gantt_svg(&timeline, year, today);
     let m = &board.matrix;
     let ledger_links = !q.narrower_than_the_ledger();
     let ledger_href = |state: Option<ItemState>, signal: &str| {
@@ -324,6 +327,7 @@ async fn board_page(
         total,
         items: m.items,
         dated: board.items.iter().filter(|i| i.due.is_some()).count(),
+        timeline_shown: timeline.len(),
         svg,
         svg_query: q.query_string(),
         q,
@@ -336,7 +340,7 @@ async fn board_svg(
     Query(q): Query<BoardQuery>,
 ) -> Result<Response, WebError> {
     let (board, _, year, _) = load(&state, &session, q, "supervision:board.svg").await?;
-    let svg = gantt_svg(&board.items, year, beijing_today());
+    let svg = gantt_svg(&timeline_items(&board.items), year, beijing_today());
     Ok((
         [
             (
@@ -354,6 +358,30 @@ async fn board_svg(
 }
 
 // ---- The timeline as SVG ----
+
+/// The most items one timeline draws: a city year has 50,000, which no one can read on one
+/// chart (and which make a 50 MB page). Beyond it the most pressing are drawn, and the page
+/// asks to narrow the board.
+pub const TIMELINE_MAX: usize = 300;
+
+/// The items the timeline draws, in the board's order: all of them, or when there are more
+/// than [`TIMELINE_MAX`], the most pressing (red, then yellow, then stalled, then the rest).
+fn timeline_items(items: &[BoardItem]) -> Vec<BoardItem> {
+    if items.len() <= TIMELINE_MAX {
+        return items.to_vec();
+    }
+    let rank = |s: Signal| match s {
+        Signal::Red => 0,
+        Signal::Yellow => 1,
+        Signal::Stalled => 2,
+        _ => 3,
+    };
+    let mut order: Vec<usize> = (0..items.len()).collect();
+    order.sort_by_key(|&i| (rank(items[i].signal), i));
+    order.truncate(TIMELINE_MAX);
+    order.sort_unstable();
+    order.into_iter().map(|i| items[i].clone()).collect()
+}
 
 /// The SVG's width; the page scales it to the column.
 const WIDTH: f64 = 1160.0;

@@ -111,6 +111,7 @@ pub struct Settings {
     pub audit: AuditSettings,
     pub signals: SignalSettings,
     pub notify: NotifySettings,
+    pub attachments: AttachmentSettings,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -152,6 +153,25 @@ pub struct SignalSettings {
     pub urge_min_interval_hours: i64,
 }
 
+/// Attachments (附件) of progress reports and closure requests (`[attachments]`).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AttachmentSettings {
+    /// Empty means `{data_dir}/files`.
+    pub files_dir: String,
+    /// The largest file accepted, in MiB.
+    pub max_file_mib: u64,
+}
+
+impl Default for AttachmentSettings {
+    fn default() -> Self {
+        AttachmentSettings {
+            files_dir: String::new(),
+            max_file_mib: 20,
+        }
+    }
+}
+
 /// Reminders and the external channels of notifications (`[notify]`). The URLs may carry
 /// access tokens (robot keys), so they are secrets: never printed.
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -171,6 +191,17 @@ pub struct NotifySettings {
     pub scan_minutes: u64,
     /// Seconds between two outbox deliveries on this node; 0 means this node does not deliver.
     pub deliver_seconds: u64,
+    /// The SMTP relay for e-mail; empty means no e-mail is sent (nor enqueued).
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    /// The sender, e.g. `督查室 <ducha@gov.local>`.
+    pub smtp_from: String,
+    /// Sign in to the relay (AUTH) when both are set; many intranet relays take none.
+    pub smtp_username: String,
+    pub smtp_password: Secret,
+    /// Require STARTTLS: refuse to send (the attempt fails) when the relay does not offer it,
+    /// rather than send in the clear. Off by default: intranet relays are often plain.
+    pub smtp_starttls: bool,
 }
 
 impl Default for NotifySettings {
@@ -183,6 +214,12 @@ impl Default for NotifySettings {
             reminder_min_interval_hours: 24,
             scan_minutes: 10,
             deliver_seconds: 5,
+            smtp_host: String::new(),
+            smtp_port: 25,
+            smtp_from: String::new(),
+            smtp_username: String::new(),
+            smtp_password: Secret::default(),
+            smtp_starttls: false,
         }
     }
 }
@@ -230,8 +267,80 @@ impl NotifySettings {
                 });
             }
         }
+        if let Some(smtp) = self.smtp()? {
+            targets.push(Target {
+                channel: Channel::Email,
+                url: format!("smtp://{}:{}", smtp.host, smtp.port),
+            });
+        }
         Ok(targets)
     }
+
+    /// The SMTP relay, checked; `None` when `smtp_host` is empty (no e-mail).
+    pub fn smtp(&self) -> Result<Option<SmtpSettings>, zhongshu_store::Error> {
+        let host = self.smtp_host.trim();
+        if host.is_empty() {
+            return Ok(None);
+        }
+        let invalid =
+            |key: &'static str, message: String| Err(zhongshu_store::Error::invalid(key, message));
+        if host.contains(['/', ':', '@', ' ']) {
+            return invalid(
+                "notify.smtp_host",
+                format!(
+                    "notify.smtp_host 应只写邮件服务器的主机名或 IP 地址（如 mail.gov.local），\
+                     端口写在 notify.smtp_port：“{host}”"
+                ),
+            );
+        }
+        if self.smtp_port == 0 {
+            return invalid("notify.smtp_port", "notify.smtp_port 不能为 0".to_owned());
+        }
+        let from_text = self.smtp_from.trim();
+        if from_text.is_empty() {
+            return invalid(
+                "notify.smtp_from",
+                "设置了 notify.smtp_host 时须同时设置发件人 notify.smtp_from，\
+                 如 \"督查室 <ducha@gov.local>\""
+                    .to_owned(),
+            );
+        }
+        let Ok(from) = from_text.parse::<lettre::message::Mailbox>() else {
+            return invalid(
+                "notify.smtp_from",
+                format!(
+                    "notify.smtp_from 不是有效的发件人：“{from_text}”，\
+                     应形如 \"督查室 <ducha@gov.local>\" 或 ducha@gov.local"
+                ),
+            );
+        };
+        let username = self.smtp_username.trim();
+        if username.is_empty() != self.smtp_password.is_empty() {
+            return invalid(
+                "notify.smtp_username",
+                "notify.smtp_username 与 notify.smtp_password 须同时设置或同时留空".to_owned(),
+            );
+        }
+        Ok(Some(SmtpSettings {
+            host: host.to_owned(),
+            port: self.smtp_port,
+            from,
+            credentials: (!username.is_empty())
+                .then(|| (username.to_owned(), self.smtp_password.clone())),
+            starttls: self.smtp_starttls,
+        }))
+    }
+}
+
+/// The SMTP relay in effect, parsed from `[notify]`.
+#[derive(Clone, Debug)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    pub from: lettre::message::Mailbox,
+    /// User name and password for AUTH.
+    pub credentials: Option<(String, Secret)>,
+    pub starttls: bool,
 }
 
 impl Default for Settings {
@@ -249,6 +358,7 @@ impl Default for Settings {
             audit: AuditSettings::default(),
             signals: SignalSettings::default(),
             notify: NotifySettings::default(),
+            attachments: AttachmentSettings::default(),
         }
     }
 }
@@ -311,6 +421,20 @@ impl Settings {
         }
     }
 
+    /// Where attachments are kept.
+    pub fn files_dir(&self) -> PathBuf {
+        if self.attachments.files_dir.is_empty() {
+            self.data_dir.join("files")
+        } else {
+            PathBuf::from(&self.attachments.files_dir)
+        }
+    }
+
+    /// The largest attachment accepted, in bytes.
+    pub fn attachment_max_bytes(&self) -> u64 {
+        self.attachments.max_file_mib.saturating_mul(1024 * 1024)
+    }
+
     pub fn password_policy(&self) -> zhongshu_domain::password::PasswordPolicy {
         zhongshu_domain::password::PasswordPolicy {
             min_length: self.security.password_min_length,
@@ -353,8 +477,10 @@ impl Settings {
             checkpoint_dir: self.audit_checkpoint_dir(),
             node_name: self.node_name.clone(),
             hash_cost: self.hash_cost(),
+            files_dir: self.files_dir(),
         })
         .await?;
+        store.set_attachment_max_bytes(self.attachment_max_bytes());
         store.set_urge_interval_minutes(self.signals.urge_min_interval_hours.saturating_mul(60));
         store.set_outbox_targets(&targets).await?;
         Ok(store)
@@ -388,5 +514,33 @@ mod tests {
             .map(|e| e.to_string())
             .unwrap_or_default();
         assert!(err.contains("TLS"), "{err}");
+    }
+
+    #[test]
+    fn an_smtp_relay_becomes_an_email_target_and_its_password_is_not_printed() {
+        let mut notify = NotifySettings {
+            smtp_host: "mail.gov.local".to_owned(),
+            smtp_from: "督查室 <ducha@gov.local>".to_owned(),
+            smtp_username: "ducha".to_owned(),
+            smtp_password: Secret::new("m4ilpw"),
+            ..NotifySettings::default()
+        };
+        let targets = notify.targets().unwrap_or_default();
+        assert_eq!(targets.len(), 1);
+        assert_eq!(targets[0].url, "smtp://mail.gov.local:25");
+        assert!(!format!("{notify:?}").contains("m4ilpw"));
+        assert!(!format!("{:?}", notify.smtp()).contains("m4ilpw"));
+
+        notify.smtp_from = "督查室".to_owned();
+        let err = notify
+            .smtp()
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("smtp_from"), "{err}");
+        notify.smtp_from = String::new();
+        assert!(notify.smtp().is_err());
+        notify.smtp_host = String::new();
+        assert!(matches!(notify.smtp(), Ok(None)));
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod account;
 pub mod api;
+pub mod attachments;
 pub mod audit;
 pub mod auth;
 pub mod boards;
@@ -17,6 +18,7 @@ pub mod inbox;
 pub mod inspections;
 pub mod ledger;
 pub mod org;
+pub mod outbox;
 pub mod people;
 pub mod plans;
 pub mod search;
@@ -81,6 +83,7 @@ pub fn app(state: AppState) -> Router {
         .merge(account::router())
         .merge(supervision::router())
         .merge(inbox::router())
+        .merge(outbox::router())
         .merge(search::router())
         .merge(boards::router())
         .merge(ledger::router())

@@ -28,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .route("/users/{id}/unlock", post(unlock))
         .route("/users/{id}/disable", post(disable))
         .route("/users/{id}/enable", post(enable))
+        .route("/users/{id}/email", post(save_email))
 }
 
 #[derive(Deserialize, Default)]
@@ -395,4 +396,32 @@ async fn enable(
     Path(id): Path<String>,
 ) -> Result<Redirect, WebError> {
     switch_account(&state, &session, &id, AccountSwitch::Enable).await
+}
+
+#[derive(serde::Deserialize)]
+pub struct EmailForm {
+    #[serde(default)]
+    email: String,
+}
+
+/// The system administrator sets a user's e-mail address (where reminders are e-mailed).
+async fn save_email(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    ValidForm(form): ValidForm<EmailForm>,
+) -> Result<Response, WebError> {
+    let id = user_id(&id)?;
+    let admin = session
+        .sys_admin(&state, &format!("user:{id}:email"))
+        .await?;
+    match state.store.set_user_email(admin, id, &form.email).await {
+        Ok(()) => Ok(Redirect::to(&format!("/users/{id}?ok=email_saved")).into_response()),
+        Err(zhongshu_store::Error::Invalid(problems)) => {
+            let errors = FieldErrors::from_problems(&problems);
+            let page = render_user(&state, &session, id, None, None, errors).await?;
+            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(other) => Err(other.into()),
+    }
 }

@@ -68,6 +68,9 @@ impl Shell {
         if viewer.can(Capability::ViewSettings) {
             nav.push(("/settings", "系统设置"));
         }
+        if viewer.can(Capability::Supervise) || viewer.can(Capability::ManageUsers) {
+            nav.push(("/supervision/outbox", "发件箱"));
+        }
         nav.push(("/inbox", "站内消息"));
         nav.push(("/account", "个人中心"));
         let calendar = state.store.work_calendar().await?;
@@ -135,6 +138,8 @@ fn notice_text(code: &str) -> String {
         "units_changed" => "承办单位已调整",
         "units_changed_assigned" => "承办单位已调整并重新交办，已通知新的承办单位",
         "all_read" => "已全部标为已读",
+        "outbox_retried" => "已重新排入发件箱，稍后自动投递",
+        "email_saved" => "电子邮箱已保存",
         "ledger_opened" => "台账已建账",
         "snapshot_taken" => "查账完成：本次统计的数字已冻结保存",
         "ledger_closed" => "年度台账已结账",

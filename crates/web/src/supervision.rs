@@ -13,7 +13,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::multipart::MultipartRejection;
-use axum::extract::{Multipart, Path, Query, RawForm, State};
+use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, RawForm, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -25,6 +25,7 @@ use zhongshu_domain::supervision::{
     transition,
 };
 use zhongshu_office::export::{ExportRow, write_items_xlsx};
+use zhongshu_store::attachments::{Attachment, AttachmentKind, MAX_FILES, size_label};
 use zhongshu_store::supervision::{
     ItemDetail, ItemFilter, ItemRow, NewItem, NewReport, Queue, RegistrationOptions,
 };
@@ -46,8 +47,20 @@ pub fn router() -> Router<AppState> {
             post(decide_extension),
         )
         .route("/supervision/items/{id}/units", post(change_units))
-        .route("/supervision/items/{id}/act", post(act))
-        .route("/supervision/items/{id}/report", post(report))
+        // These two take files: `attachments::read_form` enforces the attachment limits part
+        // by part, so the general body limit (sized for forms and imports) is lifted here.
+        .route(
+            "/supervision/items/{id}/act",
+            post(act).layer(DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/supervision/items/{id}/report",
+            post(report).layer(DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/supervision/attachments/{id}",
+            get(crate::attachments::download),
+        )
 }
 
 #[derive(Deserialize, Default, Clone)]
@@ -399,6 +412,8 @@ pub struct ActionButton {
     pub label: &'static str,
     pub needs_note: bool,
     pub danger: bool,
+    /// The form takes evidence files (申请办结).
+    pub evidence: bool,
 }
 
 #[derive(Template, WebTemplate)]
@@ -421,9 +436,30 @@ pub struct ItemPage {
     pub unit_options: Vec<(i64, String)>,
     /// The rule of 特急 items, for the tooltip.
     pub critical_rule: String,
+    /// Every attachment of the item: report files and closure evidence.
+    pub attachments: Vec<Attachment>,
+    /// The attachment limits, as the upload fields state them.
+    pub upload_hint: String,
 }
 
 impl ItemPage {
+    /// The files of one progress report.
+    fn report_files(&self, report: &i64) -> Vec<&Attachment> {
+        self.attachments
+            .iter()
+            .filter(|a| a.report_id == Some(*report))
+            .collect()
+    }
+
+    /// The evidence (佐证材料) of the item's closure requests, newest first.
+    fn evidence(&self) -> Vec<&Attachment> {
+        self.attachments
+            .iter()
+            .rev()
+            .filter(|a| a.kind == AttachmentKind::Closure)
+            .collect()
+    }
+
     fn is_lead(&self, unit: &i64) -> bool {
         self.d.item.lead_unit_id == Some(*unit)
     }
@@ -503,6 +539,7 @@ async fn render_item(
                     | Action::Urge
             ),
             danger: matches!(a, Action::Cancel | Action::SendBack | Action::Dispute),
+            evidence: a == Action::RequestClosure,
         })
         .collect();
     let can_report =
@@ -519,6 +556,7 @@ async fn render_item(
         Ok(sup) if can_change_units => state.store.registration_options(sup).await?.units,
         _ => Vec::new(),
     };
+    let attachments = state.store.item_attachments(&session.viewer, id).await?;
     Ok(ItemPage {
         general_errors: errors.other(&[
             "done",
@@ -543,6 +581,11 @@ async fn render_item(
         can_change_units,
         unit_options,
         critical_rule: critical_rule(),
+        attachments,
+        upload_hint: format!(
+            "可多选，最多{MAX_FILES}个，每个不超过{}；PDF、图片、Word、Excel、OFD、ZIP 或 TXT",
+            size_label(state.store.attachment_max_bytes())
+        ),
     })
 }
 
@@ -573,16 +616,6 @@ async fn item_page(
         FieldErrors::default(),
     )
     .await
-}
-
-#[derive(Deserialize)]
-pub struct ActForm {
-    #[serde(default)]
-    action: String,
-    #[serde(default)]
-    version: String,
-    #[serde(default)]
-    note: String,
 }
 
 fn parse_action(code: &str) -> Option<Action> {
@@ -619,21 +652,56 @@ async fn item_failure(
     Ok((status, page).into_response())
 }
 
+/// Reads a form that may carry files; a refused file re-renders the item page with the reason.
+async fn item_form(
+    state: &AppState,
+    session: &Session,
+    id: i64,
+    request: Request,
+) -> Result<Result<crate::attachments::Submitted, Response>, WebError> {
+    match crate::attachments::read_form(state, request).await {
+        Ok(form) => Ok(Ok(form)),
+        Err(WebError::Store(err @ zhongshu_store::Error::Invalid(_))) => {
+            Ok(Err(item_failure(state, session, id, err).await?))
+        }
+        Err(other) => Err(other),
+    }
+}
+
+/// One step of the lifecycle; a closure request (申请办结) may carry evidence files.
 async fn act(
     State(state): State<AppState>,
     session: Session,
     Path(id): Path<String>,
-    ValidForm(form): ValidForm<ActForm>,
+    request: Request,
 ) -> Result<Response, WebError> {
     let id = item_id(&id)?;
-    let action = parse_action(form.action.trim())
-        .ok_or_else(|| WebError::BadRequest(format!("未知操作“{}”", form.action)))?;
-    let version = form.version.trim().parse().unwrap_or(0);
-    match state
-        .store
-        .act_on_item(&session.viewer, id, action, version, &form.note)
-        .await
-    {
+    let form = match item_form(&state, &session, id, request).await? {
+        Ok(form) => form,
+        Err(page) => return Ok(page),
+    };
+    let code = form.get("action");
+    let action = parse_action(code.trim())
+        .ok_or_else(|| WebError::BadRequest(format!("未知操作“{code}”")))?;
+    let version = form.get("version").trim().parse().unwrap_or(0);
+    let note = form.get("note");
+    let outcome = if action == Action::RequestClosure {
+        state
+            .store
+            .request_closure(&session.viewer, id, version, &note, form.files)
+            .await
+    } else if !form.files.is_empty() {
+        Err(zhongshu_store::Error::invalid(
+            "files",
+            "只有申请办结时可以上传佐证材料",
+        ))
+    } else {
+        state
+            .store
+            .act_on_item(&session.viewer, id, action, version, &note)
+            .await
+    };
+    match outcome {
         Ok(_) => {
             Ok(Redirect::to(&format!("/supervision/items/{id}?ok=item_changed")).into_response())
         }
@@ -665,28 +733,30 @@ fn parse_percent(text: &str) -> Result<Option<i64>, zhongshu_store::Error> {
         .map_err(|_| zhongshu_store::Error::invalid("percent", "完成进度须为0到100的整数"))
 }
 
+/// A progress report with its attachments (附件).
 async fn report(
     State(state): State<AppState>,
     session: Session,
     Path(id): Path<String>,
-    ValidForm(form): ValidForm<ReportForm>,
+    request: Request,
 ) -> Result<Response, WebError> {
     let id = item_id(&id)?;
-    let outcome = match parse_percent(&form.percent) {
+    let form = match item_form(&state, &session, id, request).await? {
+        Ok(form) => form,
+        Err(page) => return Ok(page),
+    };
+    let outcome = match parse_percent(&form.get("percent")) {
         Ok(percent) => {
+            let report = NewReport {
+                done: form.get("done"),
+                problems: form.get("problems"),
+                coordination: form.get("coordination"),
+                next_steps: form.get("next_steps"),
+                percent,
+            };
             state
                 .store
-                .report_progress(
-                    &session.viewer,
-                    id,
-                    &NewReport {
-                        done: form.done,
-                        problems: form.problems,
-                        coordination: form.coordination,
-                        next_steps: form.next_steps,
-                        percent,
-                    },
-                )
+                .report_progress_with_files(&session.viewer, id, &report, form.files)
                 .await
         }
         Err(e) => Err(e),
@@ -706,6 +776,27 @@ pub struct MinePage {
     pub rows: Vec<ItemRow>,
     pub errors: Vec<String>,
     pub last_report: HashMap<i64, String>,
+    /// How many open items the unit has, and of them red, yellow and stalled.
+    pub total: usize,
+    pub red: usize,
+    pub yellow: usize,
+    pub stalled: usize,
+    /// This page (from 1), the number of pages, and the first row's number.
+    pub page: usize,
+    pub pages: usize,
+    pub first: usize,
+}
+
+/// Items per page of the unit's batch report page: a county unit has fewer and sees them all
+/// on one page; a busy city unit (hundreds) gets them in turns, most pressing first.
+const MINE_PAGE_SIZE: usize = 50;
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct MineQuery {
+    #[serde(default)]
+    ok: Option<String>,
+    #[serde(default)]
+    page: Option<String>,
 }
 
 async fn render_mine(
@@ -713,6 +804,7 @@ async fn render_mine(
     session: &Session,
     notice: Option<&str>,
     errors: Vec<String>,
+    page: usize,
 ) -> Result<MinePage, WebError> {
     if !session.viewer.can(Capability::ActForUnit) {
         return Err(session.refuse(state, "supervision:mine").await);
@@ -726,13 +818,28 @@ async fn render_mine(
             10_000,
         )
         .await?;
-    // Most urgent first: overdue, due soon, stalled, then the rest.
-    rows.sort_by_key(|r| match r.signal {
-        Signal::Red => 0,
-        Signal::Yellow => 1,
-        Signal::Stalled => 2,
-        _ => 3,
+    // Most urgent first: overdue, due soon, stalled, then the rest; within each, the item
+    // reported on longest ago (or never) first, so what was just reported makes way.
+    rows.sort_by_key(|r| {
+        let rank = match r.signal {
+            Signal::Red => 0,
+            Signal::Yellow => 1,
+            Signal::Stalled => 2,
+            _ => 3,
+        };
+        (rank, r.last_report_at.unwrap_or(i64::MIN), r.id)
     });
+    let count = |s: Signal| rows.iter().filter(|r| r.signal == s).count();
+    let (total, red, yellow, stalled) = (
+        rows.len(),
+        count(Signal::Red),
+        count(Signal::Yellow),
+        count(Signal::Stalled),
+    );
+    let pages = total.div_ceil(MINE_PAGE_SIZE).max(1);
+    let page = page.clamp(1, pages);
+    let first = (page - 1) * MINE_PAGE_SIZE;
+    let rows: Vec<ItemRow> = rows.into_iter().skip(first).take(MINE_PAGE_SIZE).collect();
     let last_report = rows
         .iter()
         .filter_map(|r| r.last_report_at.map(|t| (r.id, beijing_time(t))))
@@ -749,15 +856,27 @@ async fn render_mine(
         rows,
         errors,
         last_report,
+        total,
+        red,
+        yellow,
+        stalled,
+        page,
+        pages,
+        first: first + 1,
     })
 }
 
 async fn mine_page(
     State(state): State<AppState>,
     session: Session,
-    Query(q): Query<ItemQuery>,
+    Query(q): Query<MineQuery>,
 ) -> Result<MinePage, WebError> {
-    render_mine(&state, &session, q.ok.as_deref(), vec![]).await
+    let page = q
+        .page
+        .as_deref()
+        .and_then(|p| p.trim().parse().ok())
+        .unwrap_or(1);
+    render_mine(&state, &session, q.ok.as_deref(), vec![], page).await
 }
 
 /// One form reports on every item at once: fields `done_{id}`, `problems_{id}`, … Items whose
@@ -768,10 +887,15 @@ async fn mine_report(
     RawForm(body): RawForm,
 ) -> Result<Response, WebError> {
     let mut reports: HashMap<i64, ReportForm> = HashMap::new();
+    let mut page = 1;
     for pair in body.split(|b| *b == b'&') {
         let text = String::from_utf8_lossy(pair).replace('+', " ");
         let (key, value) = text.split_once('=').unwrap_or((&text, ""));
         let value = crate::util::url_decode(value);
+        if key == "page" {
+            page = value.trim().parse().unwrap_or(1);
+            continue;
+        }
         let Some((field, id)) = key.rsplit_once('_') else {
             continue;
         };
@@ -828,7 +952,7 @@ async fn mine_report(
             Err(other) => return Err(other.into()),
         }
     }
-    let page = render_mine(&state, &session, None, errors).await?;
+    let page = render_mine(&state, &session, None, errors, page).await?;
     Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
 }
 

@@ -30,6 +30,8 @@ const KNOWN_TOP: &[&str] = &[
     "SECURITY",
     "AUDIT",
     "SIGNALS",
+    "NOTIFY",
+    "ATTACHMENTS",
     "TEST_PG_URL",
     "BIN",
     "LOG",

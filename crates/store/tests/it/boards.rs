@@ -59,10 +59,12 @@ async fn with_demo_ledger(db: &TestDb) -> Viewer {
 }
 
 async fn board(db: &TestDb, viewer: &Viewer, filter: BoardFilter) -> Board {
-    db.store
+    let board = db
+        .store
         .supervision_board(viewer, &filter, TODAY, YELLOW_DAYS)
         .await
-        .unwrap_or_else(|e| panic!("supervision_board as {}: {e}", viewer.username))
+        .unwrap_or_else(|e| panic!("supervision_board as {}: {e}", viewer.username));
+    (*board).clone()
 }
 
 fn year() -> BoardFilter {

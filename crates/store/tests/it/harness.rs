@@ -244,6 +244,7 @@ fn options(url: &str, checkpoint_dir: &Path) -> StoreOptions {
         checkpoint_dir: checkpoint_dir.to_owned(),
         node_name: "test".into(),
         hash_cost: HashCost::for_tests(),
+        files_dir: checkpoint_dir.with_file_name("files"),
     }
 }
 

@@ -5,6 +5,7 @@
 #[macro_use]
 mod harness;
 
+mod attachments;
 mod audit;
 mod boards;
 mod calendar;

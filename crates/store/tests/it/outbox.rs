@@ -1,7 +1,9 @@
 //! Reminders and the outbox on the demo county's 2026 ledger: each scheduled reminder is
 //! enqueued once however often (and on however many stores) the scan runs, the minimum interval
 //! holds, closed items are left alone; outbox rows exist only for configured targets, claims are
-//! leased, expire, and stop at the maximum number of attempts.
+//! leased, expire, and stop at the maximum number of attempts. E-mail rows go to each recipient
+//! with an address, once; the overview counts rows by channel and status, and a given-up row
+//! can be put back in the queue once, audited.
 
 use crate::harness::TestDb;
 use jiff::civil::{Date, date};
@@ -9,7 +11,7 @@ use zhongshu_domain::access::Viewer;
 use zhongshu_domain::audit::AuditCode;
 use zhongshu_domain::supervision::{Action, ItemState};
 use zhongshu_store::Store;
-use zhongshu_store::outbox::{self, Channel, OutboxCounts, Target};
+use zhongshu_store::outbox::{self, Channel, OutboxCounts, OutboxOperator, RowStatus, Target};
 use zhongshu_store::reminders::{Scan, ScanOutcome};
 use zhongshu_store::supervision::ItemFilter;
 
@@ -18,6 +20,8 @@ store_tests!(
     overdue_reminders_keep_the_minimum_interval,
     outbox_rows_are_made_only_for_configured_targets,
     claims_are_leased_expire_and_stop_at_the_maximum_attempts,
+    email_rows_go_once_to_each_recipient_with_an_address,
+    the_overview_counts_by_status_and_a_given_up_row_is_retried_once,
 );
 
 /// A Friday: two working days later is the next Tuesday.
@@ -361,4 +365,216 @@ async fn claims_are_leased_expire_and_stop_at_the_maximum_attempts(db: &TestDb) 
 
 fn backoff_sequence() -> Vec<i64> {
     (1..=4).map(outbox::backoff_ms).collect()
+}
+
+const SMTP: &str = "smtp://mail.gov.local:25";
+
+async fn email_rows_go_once_to_each_recipient_with_an_address(db: &TestDb) {
+    let ids = with_ledger(db).await;
+    db.store.set_urge_interval_minutes(0);
+    db.store
+        .set_outbox_targets(&[Target {
+            channel: Channel::Email,
+            url: SMTP.into(),
+        }])
+        .await
+        .unwrap();
+    // Nobody has an address yet: no e-mail rows.
+    assert!(urge(db, ids[0]).await >= 1);
+    assert_eq!(outbox_rows(db, "email").await, 0);
+
+    // Everyone but the first recipient of the next urge gets an address.
+    db.exec("UPDATE users SET email = username || '@gov.local'")
+        .await
+        .unwrap();
+    let last = db.count("SELECT MAX(id) AS n FROM notifications").await;
+    let told = urge(db, ids[0]).await;
+    assert!(told >= 2, "the lead unit has a liaison and a head");
+    let without = db
+        .count(&format!(
+            "SELECT MIN(user_id) AS n FROM notifications WHERE id > {last}"
+        ))
+        .await;
+    db.exec("DELETE FROM outbox").await.unwrap();
+    db.exec(&format!("UPDATE users SET email = '' WHERE id = {without}"))
+        .await
+        .unwrap();
+    let last = db.count("SELECT MAX(id) AS n FROM notifications").await;
+    let told = urge(db, ids[0]).await;
+    assert_eq!(
+        outbox_rows(db, "email").await,
+        told - 1,
+        "one per recipient with an address"
+    );
+    assert_eq!(
+        db.count(&format!(
+            "SELECT COUNT(*) AS n FROM outbox WHERE user_id = {without}"
+        ))
+        .await,
+        0,
+        "no row for the person without an address"
+    );
+    // Each row names its recipient, carries the address, the title and the Chinese subject.
+    assert_eq!(
+        db.count(&format!(
+            "SELECT COUNT(*) AS n FROM outbox o JOIN users u ON u.id = o.user_id \
+             WHERE o.channel = 'email' AND o.url = u.email AND o.title LIKE '%催办%' \
+             AND o.payload LIKE '%【督查督办】%' AND o.user_id IN \
+             (SELECT user_id FROM notifications WHERE id > {last})"
+        ))
+        .await,
+        told - 1
+    );
+    // A scan after the urge enqueues nothing more; keys are per event and person.
+    let rows = db.count("SELECT COUNT(*) AS n FROM outbox").await;
+    db.store.scan_reminders(&scan_at(t0())).await.unwrap();
+    db.store.scan_reminders(&scan_at(t0())).await.unwrap();
+    assert_eq!(db.count("SELECT COUNT(*) AS n FROM outbox").await, rows);
+    assert_eq!(
+        db.count("SELECT COUNT(DISTINCT idempotency_key) AS n FROM outbox")
+            .await,
+        rows
+    );
+
+    // Addresses are checked, with a Chinese message.
+    let console = Viewer::console();
+    let user = zhongshu_domain::ids::UserId::from_db(without);
+    let err = db
+        .store
+        .set_user_email(console.as_sys_admin().unwrap(), user, "zhang san@gov")
+        .await
+        .unwrap_err();
+    assert_eq!(crate::harness::invalid_fields(&err), vec!["email"]);
+    assert!(err.to_string().contains("电子邮箱"), "{err}");
+    db.store
+        .set_user_email(
+            console.as_sys_admin().unwrap(),
+            user,
+            " li.si@ducha.gov.local ",
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        db.count(&format!(
+            "SELECT COUNT(*) AS n FROM users WHERE id = {without} AND email = 'li.si@ducha.gov.local'"
+        ))
+        .await,
+        1
+    );
+}
+
+async fn the_overview_counts_by_status_and_a_given_up_row_is_retried_once(db: &TestDb) {
+    let ids = with_ledger(db).await;
+    db.store
+        .set_outbox_targets(&[Target {
+            channel: Channel::DingTalk,
+            url: "http://gw.local/robot?access_token=s3cret".into(),
+        }])
+        .await
+        .unwrap();
+    urge(db, ids[0]).await;
+    let console = Viewer::console();
+    let operator = OutboxOperator::of(&console).unwrap();
+    let (max, lease) = (2, 60_000);
+    let t = zhongshu_store::now_ms();
+
+    let (counts, rows) = db
+        .store
+        .outbox_overview(operator, t, max, 50)
+        .await
+        .unwrap();
+    let ding = |counts: &[outbox::ChannelCounts]| {
+        *counts
+            .iter()
+            .find(|c| c.channel == Channel::DingTalk)
+            .unwrap()
+    };
+    assert_eq!(ding(&counts).pending, 1);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].status, RowStatus::Pending);
+    assert_eq!(
+        rows[0].destination, "gw.local",
+        "only the host: robot keys stay hidden"
+    );
+    assert!(rows[0].title.contains("催办"), "{}", rows[0].title);
+
+    let claimed = outbox::claim(&db.store, t, 10, lease, max).await.unwrap();
+    let (counts, rows) = db
+        .store
+        .outbox_overview(operator, t + 1, max, 50)
+        .await
+        .unwrap();
+    assert_eq!(ding(&counts).delivering, 1);
+    assert_eq!(rows[0].status, RowStatus::Delivering);
+    // A row that is not given up cannot be retried by hand.
+    let err = db
+        .store
+        .retry_outbox_row(operator, rows[0].id, t + 1, max)
+        .await
+        .unwrap_err();
+    assert_eq!(crate::harness::invalid_fields(&err), vec!["id"]);
+
+    outbox::mark_failed(&db.store, &claimed[0], "HTTP 500", t + 10)
+        .await
+        .unwrap();
+    let claimed = outbox::claim(&db.store, t + 10, 10, lease, max)
+        .await
+        .unwrap();
+    outbox::mark_failed(&db.store, &claimed[0], "无法连接", t + 20)
+        .await
+        .unwrap();
+    let (counts, rows) = db
+        .store
+        .outbox_overview(operator, t + 30, max, 50)
+        .await
+        .unwrap();
+    assert_eq!(ding(&counts).gave_up, 1);
+    assert_eq!(rows[0].status, RowStatus::GaveUp);
+    assert_eq!(rows[0].attempts, 2);
+    assert_eq!(rows[0].last_error.as_deref(), Some("无法连接"));
+
+    let audits = db
+        .count(&format!(
+            "SELECT COUNT(*) AS n FROM audit_events WHERE code = {}",
+            AuditCode::OutboxRetried.code()
+        ))
+        .await;
+    db.store
+        .retry_outbox_row(operator, rows[0].id, t + 40, max)
+        .await
+        .unwrap();
+    let (counts, rows) = db
+        .store
+        .outbox_overview(operator, t + 40, max, 50)
+        .await
+        .unwrap();
+    assert_eq!(ding(&counts).pending, 1);
+    assert_eq!(ding(&counts).gave_up, 0);
+    assert_eq!(rows[0].attempts, 0);
+    assert_eq!(
+        db.count(&format!(
+            "SELECT COUNT(*) AS n FROM audit_events WHERE code = {}",
+            AuditCode::OutboxRetried.code()
+        ))
+        .await,
+        audits + 1
+    );
+    // Pending again: a second retry is refused, and the worker may claim it at once.
+    assert!(
+        db.store
+            .retry_outbox_row(operator, rows[0].id, t + 41, max)
+            .await
+            .is_err()
+    );
+    assert_eq!(
+        outbox::claim(&db.store, t + 41, 10, lease, max)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // Only the office and the system administrator hold the proof.
+    let liaison = Viewer::anonymous("someone");
+    assert!(OutboxOperator::of(&liaison).is_err());
 }

@@ -9,6 +9,7 @@
 mod harness;
 
 mod api;
+mod attachments;
 mod auth;
 mod bad_input;
 mod boards;
@@ -16,6 +17,8 @@ mod calendar;
 mod ledger;
 mod org;
 mod outbox;
+mod outbox_email;
+mod outbox_page;
 mod people;
 mod permissions;
 mod plan;

@@ -635,3 +635,67 @@ async fn a_pending_extension_shows_on_the_item_page_and_in_the_offices_queue() {
         .assert_contains("已同意")
         .assert_lacks("延期申请（待审批）");
 }
+
+/// A busy unit (60 open items) gets its batch report page 50 at a time: the overdue items come
+/// first on page 1, page 2 holds the other 10, and a report sent from page 2 is written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_units_batch_page_comes_fifty_at_a_time_most_pressing_first() {
+    let app = TestApp::sqlite().await;
+    let mut csv = String::from(
+        "2026年重点工作任务分解表\n序号,重点任务,具体措施,牵头单位,责任单位,责任领导,责任人,完成时限,备注\n",
+    );
+    for i in 1..=60 {
+        // The last five are long past due: red, so they lead page 1 although imported last.
+        let deadline = if i > 55 {
+            "2026年1月15日前"
+        } else {
+            "2099年12月31日前"
+        };
+        csv.push_str(&format!(
+            "{i},财政管理,（{i}）财政第{i}项措施,县财政局,,陈国平,张明,{deadline},\n"
+        ));
+    }
+    let ducha = app.login_demo("ducha").await;
+    upload(&ducha, YEAR, "busy.csv", csv.as_bytes())
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    let czj = app.login_demo("czj_lly").await;
+    let first = czj.get("/supervision/mine").await;
+    first
+        .assert_status(StatusCode::OK)
+        .assert_contains("共 <strong>60</strong> 项")
+        .assert_contains("第 1/2 页")
+        .assert_contains("红灯 5");
+    assert_eq!(first.body.matches("name=\"done_").count(), 50);
+    for i in 56..=60 {
+        first.assert_contains(&format!("（{i}）财政第{i}项措施"));
+    }
+    let second = czj.get("/supervision/mine?page=2").await;
+    second
+        .assert_status(StatusCode::OK)
+        .assert_contains("第 2/2 页");
+    assert_eq!(second.body.matches("name=\"done_").count(), 10);
+    let on_second = ledger(&app)
+        .await
+        .into_iter()
+        .find(|r| second.body.contains(&format!("name=\"done_{}\"", r.id)))
+        .expect("an item on page 2");
+    let done_field = format!("done_{}", on_second.id);
+    czj.post_form(
+        "/supervision/mine",
+        &[("page", "2"), (done_field.as_str(), "本周已完成资金拨付")],
+    )
+    .await
+    .assert_status(StatusCode::SEE_OTHER);
+    let reported = app
+        .store
+        .get_item(
+            &Viewer::console(),
+            on_second.id,
+            jiff::civil::date(2026, 3, 2),
+            3,
+        )
+        .await
+        .expect("get_item");
+    assert_eq!(reported.reports.len(), 1);
+}
