@@ -5,6 +5,8 @@ use crate::error::{Error, Result};
 use crate::{Store, db::now_ms};
 use serde_json::json;
 use sqlx::Row;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 use zhongshu_domain::access::SysAdmin;
 use zhongshu_domain::audit::AuditCode;
 use zhongshu_domain::calendar::{WorkCalendar, parse_calendar_text};
@@ -19,9 +21,39 @@ pub struct CalendarOverride {
     pub updated_by: String,
 }
 
+/// How long a node trusts its copy of the calendar: a correction saved on this node is seen at
+/// once; one saved on another node (PostgreSQL, several nodes) within this time. Every page
+/// needs the calendar several times, and loading it is a query and a parse.
+const CALENDAR_CACHE_TTL: Duration = Duration::from_secs(60);
+
+/// This node's copy of the working-day calendar.
+#[derive(Debug, Default)]
+pub(crate) struct CalendarCache {
+    entry: std::sync::Mutex<Option<(Instant, u64, WorkCalendar)>>,
+    /// Moved by every calendar correction saved on this node.
+    version: AtomicU64,
+}
+
 impl Store {
     /// The official calendar with every stored correction applied.
     pub async fn work_calendar(&self) -> Result<WorkCalendar> {
+        let cache = &self.inner.calendar_cache;
+        let version = cache.version.load(Ordering::Acquire);
+        if let Ok(entry) = cache.entry.lock()
+            && let Some((at, v, calendar)) = entry.as_ref()
+            && *v == version
+            && at.elapsed() < CALENDAR_CACHE_TTL
+        {
+            return Ok(calendar.clone());
+        }
+        let calendar = self.load_work_calendar().await?;
+        if let Ok(mut entry) = cache.entry.lock() {
+            *entry = Some((Instant::now(), version, calendar.clone()));
+        }
+        Ok(calendar)
+    }
+
+    async fn load_work_calendar(&self) -> Result<WorkCalendar> {
         let mut calendar = WorkCalendar::official();
         for o in self.calendar_overrides().await? {
             match parse_calendar_text(&o.body) {
@@ -105,6 +137,10 @@ impl Store {
             saved.push(year.year());
         }
         w.commit().await?;
+        self.inner
+            .calendar_cache
+            .version
+            .fetch_add(1, Ordering::AcqRel);
         Ok(saved)
     }
 }

@@ -104,6 +104,8 @@ struct Inner {
     write_gate: Option<Arc<tokio::sync::Mutex<()>>>,
     /// Boards computed lately (see [`boards`]), by filter, day and items generation.
     board_cache: boards::BoardCache,
+    /// The working-day calendar (see [`calendar`]).
+    calendar_cache: calendar::CalendarCache,
 }
 
 impl Store {
@@ -128,6 +130,7 @@ impl Store {
                 write_gate: (backend == Backend::Sqlite)
                     .then(|| Arc::new(tokio::sync::Mutex::new(()))),
                 board_cache: boards::BoardCache::default(),
+                calendar_cache: calendar::CalendarCache::default(),
             }),
         })
     }

@@ -2368,21 +2368,19 @@ impl Store {
     pub async fn queue_counts(&self, viewer: &Viewer, year: Option<i64>) -> Result<QueueCounts> {
         let mut counts = QueueCounts::default();
         if matches!(scope(viewer), Scope::All) {
-            // The supervisor's view: read from the tallies (see `crate::tallies`).
-            let mut conn = self.pool().acquire().await?;
-            for queue in Queue::ALL {
-                let name = match queue {
-                    Queue::ClosureRequested => "state:closure_requested".to_owned(),
-                    other => format!("queue:{}", other.code()),
-                };
-                let n = tallies::named_sum(&mut conn, year, &name).await?;
-                match queue {
-                    Queue::Unacknowledged => counts.unacknowledged = n,
-                    Queue::Coordination => counts.coordination = n,
-                    Queue::ClosureRequested => counts.closure_requested = n,
-                    Queue::Extension => counts.extension = n,
-                }
-            }
+            // The supervisor's view: read from the tallies (see `crate::tallies`), in one query.
+            let name = |queue: Queue| match queue {
+                Queue::ClosureRequested => "state:closure_requested".to_owned(),
+                other => format!("queue:{}", other.code()),
+            };
+            let names: Vec<String> = Queue::ALL.into_iter().map(name).collect();
+            let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+            let sums = tallies::named_sums(self.pool(), year, &refs).await?;
+            let n = |queue: Queue| sums.get(&name(queue)).copied().unwrap_or(0);
+            counts.unacknowledged = n(Queue::Unacknowledged);
+            counts.coordination = n(Queue::Coordination);
+            counts.closure_requested = n(Queue::ClosureRequested);
+            counts.extension = n(Queue::Extension);
             return Ok(counts);
         }
         for queue in Queue::ALL {

@@ -401,6 +401,35 @@ pub(crate) async fn named_sum(
     Ok(q.fetch_one(&mut *conn).await?.try_get("n")?)
 }
 
+/// Several named tallies (exact names) of one ledger year or of all, in one query.
+pub(crate) async fn named_sums(
+    pool: &sqlx::AnyPool,
+    year: Option<i64>,
+    names: &[&str],
+) -> Result<std::collections::HashMap<String, i64>> {
+    let list: Vec<String> = (1..=names.len()).map(|i| format!("${i}")).collect();
+    let mut sql = format!(
+        "SELECT name, CAST(SUM(n) AS BIGINT) AS n FROM item_tallies WHERE name IN ({})",
+        list.join(", ")
+    );
+    if year.is_some() {
+        sql.push_str(&format!(" AND ledger_year = ${}", names.len() + 1));
+    }
+    sql.push_str(" GROUP BY name");
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for name in names {
+        q = q.bind(name.to_string());
+    }
+    if let Some(year) = year {
+        q = q.bind(year);
+    }
+    let mut sums = std::collections::HashMap::new();
+    for r in q.fetch_all(pool).await? {
+        sums.insert(r.try_get("name")?, r.try_get("n")?);
+    }
+    Ok(sums)
+}
+
 /// How many open, non-特急 items (of one year or all, of one state or any) fall due from
 /// `from` to `to` inclusive (either end open when `None`).
 pub(crate) async fn due_sum(
