@@ -17,13 +17,12 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::{Query, State};
-use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
 use zhongshu_domain::access::Capability;
 use zhongshu_domain::plan::{Due, Period, PeriodKind};
-use zhongshu_office::export::{ExportRow, write_items_xlsx};
+use zhongshu_office::export::ExportRow;
 use zhongshu_store::plans::Plan;
 
 pub fn router() -> Router<AppState> {
@@ -209,21 +208,5 @@ async fn plan_export(
         PeriodKind::Week => "周计划",
     };
     let title = format!("督查督办{kind}（{}）", plan.period.label());
-    let bytes = write_items_xlsx(&title, &plan_rows(&plan))
-        .map_err(|m| WebError::Store(zhongshu_store::Error::Internal(m)))?;
-    let file_name = crate::util::url_encode(&format!("{title}.xlsx"));
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned(),
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"plan.xlsx\"; filename*=UTF-8''{file_name}"),
-            ),
-        ],
-        bytes,
-    )
-        .into_response())
+    crate::supervision::items_workbook(&title, &plan_rows(&plan), "plan.xlsx")
 }

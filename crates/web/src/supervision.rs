@@ -388,7 +388,17 @@ async fn export(
         "" => "督查督办事项台账".to_owned(),
         y => format!("{y}年督查督办事项台账"),
     };
-    let bytes = write_items_xlsx(&title, &export_rows(&rows))
+    items_workbook(&title, &export_rows(&rows), "items.xlsx")
+}
+
+/// Rows in the task table's columns as an .xlsx download named `title` (`ascii_name` for
+/// clients that cannot read the UTF-8 name).
+pub(crate) fn items_workbook(
+    title: &str,
+    rows: &[zhongshu_office::export::ExportRow],
+    ascii_name: &str,
+) -> Result<Response, WebError> {
+    let bytes = write_items_xlsx(title, rows)
         .map_err(|m| WebError::Store(zhongshu_store::Error::Internal(m)))?;
     let file_name = crate::util::url_encode(&format!("{title}.xlsx"));
     Ok((
@@ -399,7 +409,7 @@ async fn export(
             ),
             (
                 header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"items.xlsx\"; filename*=UTF-8''{file_name}"),
+                format!("attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{file_name}"),
             ),
         ],
         bytes,

@@ -3,14 +3,13 @@
 //! closure request, refused files and refused reports write nothing, and only those who may see
 //! the item may read its files. The harness checks the audit chain after every test.
 
-use crate::harness::TestDb;
+use crate::harness::{DEMO_PASSWORD, TestDb, sign_in};
 use std::path::Path;
 use zhongshu_domain::access::Viewer;
 use zhongshu_domain::audit::{AuditCode, sm3_hex};
 use zhongshu_domain::supervision::{ItemState, TaskRow};
 use zhongshu_store::Error;
 use zhongshu_store::attachments::{AttachmentKind, MAX_FILES, Upload};
-use zhongshu_store::sessions::{SessionState, SignInPolicy};
 use zhongshu_store::supervision::{ItemFilter, NewReport};
 
 store_tests!(
@@ -20,7 +19,6 @@ store_tests!(
     closure_evidence_goes_with_the_request_and_only_the_items_units_may_read_it,
 );
 
-const DEMO_PASSWORD: &str = "Demo#2026pw";
 const FINANCE: &str = "（1）附件测试：一般公共预算收入增长5%";
 const EDUCATION: &str = "（1）附件测试：新建公办幼儿园2所";
 
@@ -42,20 +40,6 @@ fn row(row: usize, measure: &str, lead: &str, co: &[&str]) -> TaskRow {
         deadline: "12月31日前".to_owned(),
         note: String::new(),
     }
-}
-
-async fn sign_in(db: &TestDb, username: &str) -> Viewer {
-    let policy = SignInPolicy::default();
-    let session = db
-        .store
-        .sign_in(username, DEMO_PASSWORD, None, None, &policy)
-        .await
-        .unwrap_or_else(|e| panic!("sign_in({username}): {e}"));
-    let Ok(SessionState::Active { viewer, .. }) = db.store.session(&session.token, &policy).await
-    else {
-        panic!("the session of {username} does not resolve");
-    };
-    viewer
 }
 
 /// The demo county with two items: 县财政局 leads one (县税务局 co-owns it), 县教育局 the other.

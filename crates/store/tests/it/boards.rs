@@ -3,13 +3,12 @@
 //! due date and milestones, the filters narrow both, and only viewers who see the whole ledger
 //! get a board.
 
-use crate::harness::TestDb;
+use crate::harness::{DEMO_PASSWORD, TestDb, sign_in};
 use jiff::civil::{Date, date};
 use zhongshu_domain::access::{Capability, Viewer};
 use zhongshu_domain::supervision::{ItemState, Signal};
 use zhongshu_store::Error;
 use zhongshu_store::boards::{Board, BoardFilter, BoardItem, BoardUnit, MATRIX_STATES, matrix};
-use zhongshu_store::sessions::{SessionState, SignInPolicy};
 use zhongshu_store::supervision::{ItemFilter, ItemRow};
 
 store_tests!(
@@ -19,27 +18,12 @@ store_tests!(
     a_liaison_is_refused_a_board_and_a_leader_sees_the_whole_ledger,
 );
 
-const DEMO_PASSWORD: &str = "Demo#2026pw";
 const YEAR: i16 = 2026;
 /// Midway through the demo ledger's year: some deadlines passed (red), some near, most ahead.
 const TODAY: Date = date(2026, 6, 26);
 const YELLOW_DAYS: u32 = 3;
 /// The demo ledger's items (任务分解表 of 15 measures).
 const DEMO_ITEMS: usize = 15;
-
-async fn sign_in(db: &TestDb, username: &str) -> Viewer {
-    let policy = SignInPolicy::default();
-    let session = db
-        .store
-        .sign_in(username, DEMO_PASSWORD, None, None, &policy)
-        .await
-        .unwrap_or_else(|e| panic!("sign_in({username}): {e}"));
-    let Ok(SessionState::Active { viewer, .. }) = db.store.session(&session.token, &policy).await
-    else {
-        panic!("the session of {username} does not resolve");
-    };
-    viewer
-}
 
 /// The demo county with its demo ledger for [`YEAR`], and 督查室 (ducha) signed in.
 async fn with_demo_ledger(db: &TestDb) -> Viewer {

@@ -21,6 +21,8 @@ use zhongshu_store::{Backend, Error, HashCost, Store, StoreOptions};
 pub const PG_URL_VAR: &str = "ZHONGSHU_TEST_PG_URL";
 /// The audit key every test store is opened with.
 pub const AUDIT_KEY: &[u8] = b"test-key-0123456789abcdef";
+/// The password the stories that load the demo county give its accounts.
+pub const DEMO_PASSWORD: &str = "Demo#2026pw";
 /// A password that meets the default policy.
 pub const PASSWORD: &str = "Zhongshu#2026";
 
@@ -389,4 +391,20 @@ fn a_postgres_url_is_pointed_at_the_test_database() {
         with_database("postgresql://h:5433", "zs_t_1"),
         "postgresql://h:5433/zs_t_1"
     );
+}
+
+/// Signs a demo account in with [`DEMO_PASSWORD`] and returns its session's viewer.
+pub async fn sign_in(db: &TestDb, username: &str) -> Viewer {
+    let policy = zhongshu_store::sessions::SignInPolicy::default();
+    let session = db
+        .store
+        .sign_in(username, DEMO_PASSWORD, None, None, &policy)
+        .await
+        .unwrap_or_else(|e| panic!("sign_in({username}): {e}"));
+    let Ok(zhongshu_store::sessions::SessionState::Active { viewer, .. }) =
+        db.store.session(&session.token, &policy).await
+    else {
+        panic!("the session of {username} does not resolve");
+    };
+    viewer
 }

@@ -3,7 +3,7 @@
 //! by field and writes nothing, a finding is referred to each body once, and only those who see
 //! the whole ledger read inspections.
 
-use crate::harness::TestDb;
+use crate::harness::{DEMO_PASSWORD, TestDb, sign_in};
 use jiff::civil::date;
 use zhongshu_domain::access::Viewer;
 use zhongshu_domain::audit::AuditCode;
@@ -14,7 +14,6 @@ use zhongshu_store::inspections::{
     Body, Conduct, InspectionKind, NewFinding, NewInspection, NewReferral, ReferralTo,
 };
 use zhongshu_store::ledger::CloseChoice;
-use zhongshu_store::sessions::{SessionState, SignInPolicy};
 use zhongshu_store::supervision::{ItemFilter, ItemRow};
 
 store_tests!(
@@ -24,22 +23,7 @@ store_tests!(
     only_those_who_see_the_whole_ledger_read_inspections,
 );
 
-const DEMO_PASSWORD: &str = "Demo#2026pw";
 const PROBLEM: &str = "政务服务窗口午休时段无人值守，群众反映办事难";
-
-async fn sign_in(db: &TestDb, username: &str) -> Viewer {
-    let policy = SignInPolicy::default();
-    let session = db
-        .store
-        .sign_in(username, DEMO_PASSWORD, None, None, &policy)
-        .await
-        .unwrap_or_else(|e| panic!("sign_in({username}): {e}"));
-    let Ok(SessionState::Active { viewer, .. }) = db.store.session(&session.token, &policy).await
-    else {
-        panic!("the session of {username} does not resolve");
-    };
-    viewer
-}
 
 async fn unit(db: &TestDb, name: &str) -> UnitId {
     db.store.find_unit(&Viewer::console(), name).await.unwrap()

@@ -2,14 +2,13 @@
 //! (the figures do not follow the items, and SQL cannot change them), 结账 with carry-over into
 //! the next year or with a reason, and a closed year refusing new items.
 
-use crate::harness::TestDb;
+use crate::harness::{DEMO_PASSWORD, TestDb, sign_in};
 use jiff::civil::{Date, date};
 use zhongshu_domain::access::Viewer;
 use zhongshu_domain::audit::AuditCode;
 use zhongshu_domain::supervision::{Action, ItemState, TaskRow};
 use zhongshu_store::Error;
 use zhongshu_store::ledger::{CloseChoice, CloseMode, Figures, SnapshotKind};
-use zhongshu_store::sessions::{SessionState, SignInPolicy};
 use zhongshu_store::supervision::{ItemFilter, ItemRow};
 
 store_tests!(
@@ -19,7 +18,6 @@ store_tests!(
     only_the_office_opens_a_year_and_leaders_read_while_units_are_refused,
 );
 
-const DEMO_PASSWORD: &str = "Demo#2026pw";
 const YEAR: i16 = 2026;
 const MID_YEAR: Date = date(2026, 7, 1);
 const FINANCE_1: &str = "（1）一般公共预算收入增长5%";
@@ -81,20 +79,6 @@ fn rows() -> Vec<TaskRow> {
             "9月底前",
         ),
     ]
-}
-
-async fn sign_in(db: &TestDb, username: &str) -> Viewer {
-    let policy = SignInPolicy::default();
-    let session = db
-        .store
-        .sign_in(username, DEMO_PASSWORD, None, None, &policy)
-        .await
-        .unwrap_or_else(|e| panic!("sign_in({username}): {e}"));
-    let Ok(SessionState::Active { viewer, .. }) = db.store.session(&session.token, &policy).await
-    else {
-        panic!("the session of {username} does not resolve");
-    };
-    viewer
 }
 
 /// The demo county with the 2026 ledger imported by 督查室; returns 督查室's viewer.

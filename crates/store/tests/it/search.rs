@@ -2,13 +2,12 @@
 //! words and words inside longer ones, report text, entries written by the change itself, who
 //! finds what (and how many), query syntax typed by a person, and rebuilding the index.
 
-use crate::harness::TestDb;
+use crate::harness::{DEMO_PASSWORD, TestDb, sign_in};
 use jiff::civil::{Date, date};
 use zhongshu_domain::access::Viewer;
 use zhongshu_domain::supervision::{Action, ItemState, TaskRow};
 use zhongshu_store::Error;
 use zhongshu_store::search::{Reindexed, SearchResults};
-use zhongshu_store::sessions::{SessionState, SignInPolicy};
 use zhongshu_store::supervision::{ItemFilter, NewItem, NewReport};
 
 store_tests!(
@@ -26,7 +25,6 @@ store_tests!(
     a_rebuild_writes_every_entry_again,
 );
 
-const DEMO_PASSWORD: &str = "Demo#2026pw";
 const TODAY: Date = date(2026, 3, 2);
 
 const FINANCE_1: &str = "（1）一般公共预算收入增长5%";
@@ -99,21 +97,6 @@ fn ledger_rows() -> Vec<TaskRow> {
             "整改问题清单实行销号管理",
         ),
     ]
-}
-
-/// A demo user as a signed-in session resolves them.
-async fn sign_in(db: &TestDb, username: &str) -> Viewer {
-    let policy = SignInPolicy::default();
-    let session = db
-        .store
-        .sign_in(username, DEMO_PASSWORD, None, None, &policy)
-        .await
-        .unwrap_or_else(|e| panic!("sign_in({username}): {e}"));
-    let Ok(SessionState::Active { viewer, .. }) = db.store.session(&session.token, &policy).await
-    else {
-        panic!("the session of {username} does not resolve");
-    };
-    viewer
 }
 
 /// The demo county with the 2026 ledger above imported by the supervision office.

@@ -3,12 +3,11 @@
 //! it (Beijing days), items nobody reported on are listed, grouping by leader follows the
 //! ledger's 责任领导, and a liaison's summary holds only their own unit.
 
-use crate::harness::TestDb;
+use crate::harness::{DEMO_PASSWORD, TestDb, sign_in};
 use jiff::civil::{Date, date};
 use jiff::tz::{TimeZone, offset};
 use zhongshu_domain::access::Viewer;
 use zhongshu_store::Error;
-use zhongshu_store::sessions::{SessionState, SignInPolicy};
 use zhongshu_store::summaries::{GroupBy, Period, PeriodKind, Summary, SummaryGroup};
 use zhongshu_store::supervision::NewReport;
 
@@ -19,7 +18,6 @@ store_tests!(
     a_liaisons_summary_holds_only_their_unit,
 );
 
-const DEMO_PASSWORD: &str = "Demo#2026pw";
 const YEAR: i16 = 2026;
 const TODAY: Date = date(2026, 11, 30);
 
@@ -36,20 +34,6 @@ fn beijing(day: Date, hour: i8, minute: i8) -> i64 {
         .unwrap()
         .timestamp()
         .as_millisecond()
-}
-
-async fn sign_in(db: &TestDb, username: &str) -> Viewer {
-    let policy = SignInPolicy::default();
-    let session = db
-        .store
-        .sign_in(username, DEMO_PASSWORD, None, None, &policy)
-        .await
-        .unwrap_or_else(|e| panic!("sign_in({username}): {e}"));
-    let Ok(SessionState::Active { viewer, .. }) = db.store.session(&session.token, &policy).await
-    else {
-        panic!("the session of {username} does not resolve");
-    };
-    viewer
 }
 
 /// Moves a unit's reports to a Beijing time.

@@ -2,14 +2,13 @@
 //! or nothing, who sees which items, an item's lifecycle, two people acting at once, and
 //! progress reports. The harness checks the audit chain after every test.
 
-use crate::harness::TestDb;
+use crate::harness::{DEMO_PASSWORD, TestDb, sign_in};
 use jiff::civil::{Date, date};
 use zhongshu_domain::access::Viewer;
 use zhongshu_domain::audit::AuditCode;
 use zhongshu_domain::supervision::{Action, ItemState, TaskRow};
 use zhongshu_domain::supervision::{Cycle, Signal, Source, Urgency};
 use zhongshu_store::Error;
-use zhongshu_store::sessions::{SessionState, SignInPolicy};
 use zhongshu_store::supervision::{
     ImportSummary, ItemDetail, ItemFilter, ItemRow, NewItem, NewReport, Queue, QueueCounts,
 };
@@ -38,7 +37,6 @@ store_tests!(
     the_supervisor_queues_count_their_items,
 );
 
-const DEMO_PASSWORD: &str = "Demo#2026pw";
 const YEAR: i16 = 2026;
 const CATEGORY: &str = "一、推动经济高质量发展";
 /// The day signals are computed for: early in the 2026 ledger, before any deadline below.
@@ -124,21 +122,6 @@ async fn load_demo(db: &TestDb) {
         .load_demo(console.as_sys_admin().unwrap(), DEMO_PASSWORD)
         .await
         .expect("load_demo");
-}
-
-/// A demo user as a signed-in session resolves them.
-async fn sign_in(db: &TestDb, username: &str) -> Viewer {
-    let policy = SignInPolicy::default();
-    let session = db
-        .store
-        .sign_in(username, DEMO_PASSWORD, None, None, &policy)
-        .await
-        .unwrap_or_else(|e| panic!("sign_in({username}): {e}"));
-    let Ok(SessionState::Active { viewer, .. }) = db.store.session(&session.token, &policy).await
-    else {
-        panic!("the session of {username} does not resolve");
-    };
-    viewer
 }
 
 /// The demo loaded and the standard ledger imported by the supervision office.
