@@ -135,6 +135,81 @@ async fn settings_page(
                 ),
             ],
         ),
+        (
+            "外部消息",
+            vec![
+                // Robot and webhook addresses carry their keys: only how many are set is shown.
+                set(
+                    "notify.webhook_urls",
+                    "Webhook 网关地址",
+                    format!("{} 个", s.notify.webhook_urls.len()),
+                ),
+                set(
+                    "notify.wecom_urls",
+                    "企业微信群机器人",
+                    format!("{} 个", s.notify.wecom_urls.len()),
+                ),
+                set(
+                    "notify.dingtalk_urls",
+                    "钉钉群机器人",
+                    format!("{} 个", s.notify.dingtalk_urls.len()),
+                ),
+                set(
+                    "notify.smtp_host",
+                    "邮件服务器",
+                    if s.notify.smtp_host.is_empty() {
+                        "未配置（不发送电子邮件）".to_owned()
+                    } else {
+                        format!("{}:{}", s.notify.smtp_host, s.notify.smtp_port)
+                    },
+                ),
+                set("notify.smtp_from", "发件人", s.notify.smtp_from.clone()),
+                set(
+                    "notify.smtp_username",
+                    "邮件服务器用户名",
+                    s.notify.smtp_username.clone(),
+                ),
+                set(
+                    "notify.smtp_password",
+                    "邮件服务器密码",
+                    if s.notify.smtp_password.is_empty() {
+                        "未设置".to_owned()
+                    } else {
+                        "已设置（不显示）".to_owned()
+                    },
+                ),
+                set(
+                    "notify.smtp_starttls",
+                    "要求 STARTTLS",
+                    s.notify.smtp_starttls.to_string(),
+                ),
+                set(
+                    "notify.max_attempts",
+                    "最多投递次数",
+                    s.notify.max_attempts.to_string(),
+                ),
+                set(
+                    "notify.reminder_min_interval_hours",
+                    "同类提醒最短间隔（小时）",
+                    s.notify.reminder_min_interval_hours.to_string(),
+                ),
+            ],
+        ),
+        (
+            "附件",
+            vec![
+                set(
+                    "attachments.files_dir",
+                    "附件目录",
+                    s.files_dir().display().to_string(),
+                ),
+                set(
+                    "attachments.max_file_mib",
+                    "单个附件上限（MB）",
+                    s.attachments.max_file_mib.to_string(),
+                ),
+            ],
+        ),
     ];
     Ok(SettingsPage {
         shell: Shell::new(&state, &session.viewer, "系统设置", "/settings").await?,

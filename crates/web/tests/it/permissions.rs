@@ -222,3 +222,28 @@ async fn only_the_system_administrator_sees_the_unit_forms() {
         .assert_lacks("action=\"/units/import\"")
         .assert_lacks("action=\"/units\"");
 }
+
+/// The settings page shows the outbox and attachment settings in force, but never a robot's
+/// key or the mail relay's password.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_settings_page_shows_the_channels_without_their_secrets() {
+    let app = TestApp::sqlite_with(|s| {
+        s.notify.wecom_urls = vec![zhongshu_web::config::Secret::new(
+            "http://127.0.0.1:9/cgi-bin/webhook/send?key=robot-secret-77",
+        )];
+        s.notify.smtp_host = "mail.gov.local".to_owned();
+        s.notify.smtp_from = "督查室 <ducha@gov.local>".to_owned();
+        s.notify.smtp_username = "ducha".to_owned();
+        s.notify.smtp_password = zhongshu_web::config::Secret::new("smtp-secret-88");
+        s.attachments.max_file_mib = 7;
+    })
+    .await;
+    let page = app.login_demo("xitong").await.get("/settings").await;
+    page.assert_status(StatusCode::OK)
+        .assert_contains("mail.gov.local:25")
+        .assert_contains("已设置（不显示）")
+        .assert_contains("单个附件上限（MB）")
+        .assert_contains(">7<")
+        .assert_lacks("robot-secret-77")
+        .assert_lacks("smtp-secret-88");
+}
