@@ -82,6 +82,8 @@ enum Command {
     },
     /// 在线备份 SQLite 数据库到文件
     Backup { file: PathBuf },
+    /// 重建全文检索索引和台账计数，并与实际数目核对
+    Reindex,
     /// 审计日志
     Audit {
         #[command(subcommand)]
@@ -317,6 +319,7 @@ pub async fn run() -> Outcome {
         }
         Command::Calendar { command } => calendar(&settings, command).await,
         Command::Backup { file } => backup(&settings, &file).await,
+        Command::Reindex => reindex(&settings).await,
         Command::Audit {
             command: AuditCommand::Verify,
         } => {
@@ -653,6 +656,38 @@ async fn backup(settings: &Settings, file: &std::path::Path) -> Outcome {
     outcome?;
     out!("已备份到 {}", file.display());
     Ok(ExitCode::SUCCESS)
+}
+
+/// Rebuilds what the store derives from items and reports (after a restore, or a bulk load by
+/// other means), then checks the tallies; exit 1 if any still differs.
+async fn reindex(settings: &Settings) -> Outcome {
+    let store = settings.open_store().await?;
+    let outcome = async {
+        let indexed = store.rebuild_search_index().await?;
+        store.rebuild_tallies().await?;
+        let differences = store.check_tallies().await?;
+        Ok::<_, zhongshu_store::Error>((indexed, differences))
+    }
+    .await;
+    store.close().await;
+    let (indexed, differences) = outcome?;
+    out!(
+        "已重建检索索引：事项 {}，进展报告 {}；台账计数已重建",
+        indexed.items,
+        indexed.reports
+    );
+    if differences.is_empty() {
+        out!("台账计数与实际数目一致");
+        Ok(ExitCode::SUCCESS)
+    } else {
+        for d in &differences {
+            eprintln!("计数不一致：{d}");
+        }
+        Err(CliError::internal(format!(
+            "{} 项台账计数与实际数目不一致",
+            differences.len()
+        )))
+    }
 }
 
 async fn gen_data(settings: &Settings, console: &Viewer, scale: &str) -> Outcome {

@@ -343,6 +343,37 @@ fn backup_into_a_missing_directory_is_bad_input_with_exit_2() {
     assert!(!missing.exists(), "the directory was created");
 }
 
+// ---- reindex ----
+
+#[test]
+fn reindex_rebuilds_the_search_index_and_tallies_and_finds_them_equal_to_a_fresh_count() {
+    let ws = Workspace::new();
+    ws.demo();
+    // A restore that lost the derived rows: the search words and the tallies are gone.
+    block_on(async {
+        let mut conn = connect_file(&ws.db_path()).await;
+        for sql in [
+            "DELETE FROM item_search",
+            "DELETE FROM item_tallies",
+            "DELETE FROM item_due_tallies",
+            "DELETE FROM item_counted",
+        ] {
+            sqlx::query(sql).execute(&mut conn).await.unwrap();
+        }
+        conn.close().await.unwrap();
+    });
+    let items = ws.query_i64("SELECT COUNT(*) FROM items WHERE is_group = 0");
+    assert!(items > 0, "the demo ledger has items");
+    assert_eq!(ws.query_i64("SELECT COUNT(*) FROM item_counted"), 0);
+    let run = ws.ok(["reindex"]);
+    run.assert_stdout_contains(&format!("事项 {items}"))
+        .assert_stdout_contains("台账计数与实际数目一致");
+    assert_eq!(ws.query_i64("SELECT COUNT(*) FROM item_counted"), items);
+    assert!(
+        ws.query_i64("SELECT COUNT(*) FROM item_tallies WHERE name LIKE 'state:%' AND n > 0") > 0
+    );
+}
+
 // ---- init, gen-data, migrate ----
 
 #[test]
