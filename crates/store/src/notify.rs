@@ -30,12 +30,8 @@ pub(crate) struct Message<'a> {
     pub key: &'a str,
 }
 
-/// Tells one user.
-pub(crate) async fn to_user(
-    conn: &mut sqlx::AnyConnection,
-    user: i64,
-    m: &Message<'_>,
-) -> Result<()> {
+/// Writes one user's notification; false when it exists already (same event, same user).
+async fn insert(conn: &mut sqlx::AnyConnection, user: i64, m: &Message<'_>) -> Result<bool> {
     let inserted = sqlx::query(
         "INSERT INTO notifications (user_id, kind, item_id, title, body, idempotency_key, \
          created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (idempotency_key) DO NOTHING",
@@ -50,12 +46,61 @@ pub(crate) async fn to_user(
     .execute(&mut *conn)
     .await?
     .rows_affected();
+    Ok(inserted == 1)
+}
+
+/// Tells one user.
+pub(crate) async fn to_user(
+    conn: &mut sqlx::AnyConnection,
+    user: i64,
+    m: &Message<'_>,
+) -> Result<()> {
     // Only a notification written now goes out to the external channels: a retried change
     // whose notification exists already enqueues nothing more.
-    if inserted == 1 {
+    if insert(conn, user, m).await? {
         crate::outbox::enqueue(conn, user, m).await?;
     }
     Ok(())
+}
+
+/// Who is told, remembered for one transaction that tells many: an import of thousands of items
+/// would otherwise look up each unit's people and the outbox's channels once per item.
+#[derive(Default)]
+pub(crate) struct Fanout {
+    people: std::collections::HashMap<i64, Vec<i64>>,
+    targets: Option<Vec<(String, String)>>,
+}
+
+impl Fanout {
+    /// Tells the liaisons and heads of these units, as [`to_unit`] does for each.
+    pub async fn tell_units(
+        &mut self,
+        conn: &mut sqlx::AnyConnection,
+        units: &[i64],
+        m: &Message<'_>,
+    ) -> Result<()> {
+        for &unit in units {
+            let people = match self.people.get(&unit) {
+                Some(people) => people.clone(),
+                None => {
+                    let people = unit_people(conn, unit).await?;
+                    self.people.insert(unit, people.clone());
+                    people
+                }
+            };
+            for user in people {
+                let inserted = insert(conn, user, m).await?;
+                if inserted {
+                    if self.targets.is_none() {
+                        self.targets = Some(crate::outbox::targets(conn).await?);
+                    }
+                    let targets = self.targets.as_deref().unwrap_or_default();
+                    crate::outbox::enqueue_to(conn, user, m, targets).await?;
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Tells a unit: its liaisons and its head.
@@ -64,17 +109,7 @@ pub(crate) async fn to_unit(
     unit: i64,
     m: &Message<'_>,
 ) -> Result<()> {
-    let users: Vec<i64> = sqlx::query(
-        "SELECT DISTINCT u.id FROM users u JOIN user_roles r ON r.user_id = u.id \
-         WHERE u.unit_id = $1 AND u.disabled = 0 AND r.role IN ('liaison', 'unit_head')",
-    )
-    .bind(unit)
-    .fetch_all(&mut *conn)
-    .await?
-    .iter()
-    .filter_map(|r| r.try_get::<i64, _>("id").ok())
-    .collect();
-    for user in users {
+    for user in unit_people(conn, unit).await? {
         to_user(conn, user, m).await?;
     }
     Ok(())
@@ -174,4 +209,19 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// The people of a unit who are told about its items: its liaisons and heads, not disabled.
+async fn unit_people(conn: &mut sqlx::AnyConnection, unit: i64) -> Result<Vec<i64>> {
+    Ok(sqlx::query(
+        "SELECT DISTINCT u.id FROM users u JOIN user_roles r ON r.user_id = u.id \
+         WHERE u.unit_id = $1 AND u.disabled = 0 AND r.role IN ('liaison', 'unit_head') \
+         ORDER BY u.id",
+    )
+    .bind(unit)
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .filter_map(|r| r.try_get::<i64, _>("id").ok())
+    .collect())
 }

@@ -133,13 +133,27 @@ pub(crate) async fn enqueue(
     user: i64,
     m: &Message<'_>,
 ) -> Result<()> {
-    let targets: Vec<(String, String)> =
-        sqlx::query("SELECT channel, url FROM outbox_targets ORDER BY id")
-            .fetch_all(&mut *conn)
-            .await?
-            .iter()
-            .map(|r| Ok((r.try_get("channel")?, r.try_get("url")?)))
-            .collect::<Result<_>>()?;
+    let targets = targets(conn).await?;
+    enqueue_to(conn, user, m, &targets).await
+}
+
+/// The channels configured (channel code, url), in order.
+pub(crate) async fn targets(conn: &mut sqlx::AnyConnection) -> Result<Vec<(String, String)>> {
+    sqlx::query("SELECT channel, url FROM outbox_targets ORDER BY id")
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("channel")?, r.try_get("url")?)))
+        .collect()
+}
+
+/// [`enqueue`] with the channels already read (see [`targets`]).
+pub(crate) async fn enqueue_to(
+    conn: &mut sqlx::AnyConnection,
+    user: i64,
+    m: &Message<'_>,
+    targets: &[(String, String)],
+) -> Result<()> {
     if targets.is_empty() {
         return Ok(());
     }
@@ -150,7 +164,7 @@ pub(crate) async fn enqueue(
         format!("【督查督办】{}\n{}", m.title, m.body.trim())
     };
     let recipient = recipient(conn, user).await?;
-    for (channel, url) in targets {
+    for (channel, url) in targets.iter().cloned() {
         let Some(channel) = Channel::from_code(&channel) else {
             continue;
         };

@@ -423,6 +423,7 @@ impl Store {
             > 0;
         let mut groups: HashMap<(String, String, String), i64> = HashMap::new();
         let mut group_count = 0usize;
+        let mut fanout = notify::Fanout::default();
         for c in &checked {
             let key = (
                 c.row.category.clone(),
@@ -497,19 +498,26 @@ impl Store {
                 .await?;
             }
             let title = format!("新交办事项：{}", c.row.measure.trim());
-            notify::to_item_units(
-                &mut w.tx,
-                id,
-                false,
-                &notify::Message {
-                    kind: "assigned",
-                    item_id: Some(id),
-                    title: &title,
-                    body: &format!("完成时限：{}", c.row.deadline.trim()),
-                    key: &format!("assigned:{id}"),
-                },
-            )
-            .await?;
+            // The item's units as its rows hold them: the lead, then each co-unit once.
+            let mut units = vec![c.lead.get()];
+            for co in &c.co {
+                if !units.contains(&co.get()) {
+                    units.push(co.get());
+                }
+            }
+            fanout
+                .tell_units(
+                    &mut w.tx,
+                    &units,
+                    &notify::Message {
+                        kind: "assigned",
+                        item_id: Some(id),
+                        title: &title,
+                        body: &format!("完成时限：{}", c.row.deadline.trim()),
+                        key: &format!("assigned:{id}"),
+                    },
+                )
+                .await?;
             w.item_changed(id);
             history(
                 &mut w.tx,
