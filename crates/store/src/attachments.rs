@@ -14,7 +14,7 @@
 //! that the viewer may see its item, exactly as the item page does, and is audited.
 
 use crate::error::{Error, FieldProblem, Result};
-use crate::supervision::{Bind, ItemFilter, item_where};
+use crate::supervision::{ItemFilter, bound, item_where};
 use crate::{Store, Write};
 use serde_json::json;
 use sqlx::Row;
@@ -419,13 +419,7 @@ impl Store {
         let sql = format!(
             "SELECT i.id FROM items i WHERE i.is_group = 0 AND i.id = {item_id} {where_sql}"
         );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for b in binds {
-            q = match b {
-                Bind::I(v) => q.bind(v),
-                Bind::S(v) => q.bind(v),
-            };
-        }
+        let q = bound(sql, binds);
         Ok(q.fetch_optional(self.pool()).await?.is_some())
     }
 

@@ -20,7 +20,7 @@
 use crate::Store;
 use crate::db::{self, Backend};
 use crate::error::{Error, Result};
-use crate::supervision::{Bind, ItemFilter, item_where};
+use crate::supervision::{Bind, ItemFilter, bound, item_where};
 use jieba_rs::Jieba;
 use sqlx::Row;
 use std::collections::HashSet;
@@ -356,19 +356,12 @@ pub struct SearchResults {
 }
 
 /// A query with the visibility binds first and the search words last.
-fn bound(
+fn with_words(
     sql: String,
     binds: &[Bind],
     needle: &str,
 ) -> sqlx::query::Query<'static, sqlx::Any, sqlx::any::AnyArguments> {
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for b in binds {
-        q = match b {
-            Bind::I(v) => q.bind(*v),
-            Bind::S(v) => q.bind(v.clone()),
-        };
-    }
-    q.bind(needle.to_owned())
+    bound(sql, binds.iter().cloned()).bind(needle.to_owned())
 }
 
 impl Store {
@@ -407,7 +400,7 @@ impl Store {
             ),
         };
         let item_where_sql = format!("WHERE {matches_item} AND i.is_group = 0 {visible}");
-        results.item_count = bound(
+        results.item_count = with_words(
             format!("SELECT COUNT(*) AS n FROM {items_from} {item_where_sql}"),
             &binds,
             &needle,
@@ -415,7 +408,7 @@ impl Store {
         .fetch_one(self.pool())
         .await?
         .try_get("n")?;
-        let rows = bound(
+        let rows = with_words(
             format!(
                 "SELECT i.id, i.title, i.ledger_year, i.state, i.content, i.note, \
                  i.deadline_text, COALESCE(p.title, '') AS parent_title, \
@@ -458,7 +451,7 @@ impl Store {
             });
         }
         let report_where_sql = format!("WHERE {matches_report} AND i.is_group = 0 {visible}");
-        results.report_count = bound(
+        results.report_count = with_words(
             format!(
                 "SELECT COUNT(*) AS n FROM {reports_from} JOIN items i ON i.id = r.item_id \
                  {report_where_sql}"
@@ -469,7 +462,7 @@ impl Store {
         .fetch_one(self.pool())
         .await?
         .try_get("n")?;
-        let rows = bound(
+        let rows = with_words(
             format!(
                 "SELECT r.id, r.item_id, r.reported_at, r.done, r.problems, r.coordination, \
                  r.next_steps, COALESCE(ru.name, '') AS unit_name, i.title, i.ledger_year, \

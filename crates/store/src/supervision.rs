@@ -610,13 +610,7 @@ impl Store {
              ORDER BY i.ledger_year DESC, i.id LIMIT {}",
             limit.clamp(1, 100_000)
         );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for b in binds {
-            q = match b {
-                Bind::I(v) => q.bind(v),
-                Bind::S(v) => q.bind(v),
-            };
-        }
+        let q = bound(sql, binds);
         let rows = q.fetch_all(self.pool()).await?;
         let calendar = self.work_calendar().await?;
         let ids: Vec<i64> = rows
@@ -696,13 +690,7 @@ impl Store {
                     "SELECT COUNT(*) AS n FROM items i{parent_join} WHERE i.is_group = 0 \
                      {where_sql}"
                 );
-                let mut q = sqlx::query(sqlx::AssertSqlSafe(count_sql));
-                for b in &binds {
-                    q = match b {
-                        Bind::I(v) => q.bind(*v),
-                        Bind::S(v) => q.bind(v.clone()),
-                    };
-                }
+                let q = bound(count_sql, binds.iter().cloned());
                 q.fetch_one(self.pool()).await?.try_get("n")?
             }
         };
@@ -737,13 +725,7 @@ impl Store {
              ORDER BY i.ledger_year DESC, i.id LIMIT {}",
             limit + 1
         );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for b in binds {
-            q = match b {
-                Bind::I(v) => q.bind(v),
-                Bind::S(v) => q.bind(v),
-            };
-        }
+        let q = bound(sql, binds);
         let rows = q.fetch_all(self.pool()).await?;
         let calendar = self.work_calendar().await?;
         let ids: Vec<i64> = rows
@@ -797,13 +779,7 @@ impl Store {
                  {where_sql} AND {by_date}) + (SELECT COUNT(*) FROM items i{parent_join} \
                  WHERE i.is_group = 0 {where_sql} AND {critical}) AS n"
             );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for b in binds {
-                q = match b {
-                    Bind::I(v) => q.bind(v),
-                    Bind::S(v) => q.bind(v),
-                };
-            }
+            let q = bound(sql, binds);
             counts.push((
                 signal,
                 q.fetch_one(self.pool()).await?.try_get::<i64, _>("n")?,
@@ -868,13 +844,7 @@ impl Store {
              LEFT JOIN units u ON u.id = i.lead_unit_id WHERE i.is_group = 0 AND i.id = {id} \
              {where_sql}"
         );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for b in binds {
-            q = match b {
-                Bind::I(v) => q.bind(v),
-                Bind::S(v) => q.bind(v),
-            };
-        }
+        let q = bound(sql, binds);
         let row = q
             .fetch_optional(self.pool())
             .await?
@@ -2357,13 +2327,7 @@ impl Store {
                     "SELECT COUNT(*) AS n FROM items i WHERE i.is_group = 0 {where_sql} \
                      AND {critical}"
                 );
-                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-                for b in binds {
-                    q = match b {
-                        Bind::I(v) => q.bind(v),
-                        Bind::S(v) => q.bind(v),
-                    };
-                }
+                let q = bound(sql, binds);
                 let critical: i64 = q.fetch_one(&mut *conn).await?.try_get("n")?;
                 by_date + critical
             }
@@ -2402,13 +2366,7 @@ impl Store {
             };
             // No text filter here, so the parent need not be joined.
             let sql = format!("SELECT COUNT(*) AS n FROM items i WHERE i.is_group = 0 {where_sql}");
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for b in binds {
-                q = match b {
-                    Bind::I(v) => q.bind(v),
-                    Bind::S(v) => q.bind(v),
-                };
-            }
+            let q = bound(sql, binds);
             let n: i64 = q.fetch_one(self.pool()).await?.try_get("n")?;
             match queue {
                 Queue::Unacknowledged => counts.unacknowledged = n,
@@ -2450,9 +2408,26 @@ struct Extras {
     last_report: HashMap<i64, Option<i64>>,
 }
 
+#[derive(Clone, Debug)]
 pub(crate) enum Bind {
     I(i64),
     S(String),
+}
+
+/// A query built at run time (`sql` holds only our own text and `$n` placeholders) with its
+/// values bound in order.
+pub(crate) fn bound(
+    sql: String,
+    binds: impl IntoIterator<Item = Bind>,
+) -> sqlx::query::Query<'static, sqlx::Any, sqlx::any::AnyArguments> {
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for b in binds {
+        q = match b {
+            Bind::I(v) => q.bind(v),
+            Bind::S(v) => q.bind(v),
+        };
+    }
+    q
 }
 
 /// A page of the ledger list: its rows, the number of all matching items, and the key of the

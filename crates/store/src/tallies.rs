@@ -11,7 +11,7 @@
 
 use crate::Store;
 use crate::error::Result;
-use crate::supervision::Queue;
+use crate::supervision::{Bind, Queue, bound};
 use sqlx::Row;
 use std::collections::BTreeMap;
 
@@ -260,20 +260,7 @@ impl Store {
                 r.try_get("n")?,
             );
         }
-        let mut differences = Vec::new();
-        for key in fresh
-            .keys()
-            .chain(kept.keys())
-            .collect::<std::collections::BTreeSet<_>>()
-        {
-            let (f, k) = (
-                fresh.get(key).copied().unwrap_or(0),
-                kept.get(key).copied().unwrap_or(0),
-            );
-            if f != k {
-                differences.push(format!("{} {}: 计数 {k}，实际 {f}", key.0, key.1));
-            }
-        }
+        let mut differences = compare(&fresh, &kept, |(year, name)| format!("{year} {name}"));
         let mut fresh_due: BTreeMap<(i64, String, String), i64> = BTreeMap::new();
         for r in sqlx::query(
             "SELECT i.ledger_year, i.due_date, i.state, COUNT(*) AS n FROM items i \
@@ -309,21 +296,27 @@ impl Store {
                 r.try_get("n")?,
             );
         }
-        for key in fresh_due
-            .keys()
-            .chain(kept_due.keys())
-            .collect::<std::collections::BTreeSet<_>>()
-        {
-            let (f, k) = (
-                fresh_due.get(key).copied().unwrap_or(0),
-                kept_due.get(key).copied().unwrap_or(0),
-            );
-            if f != k {
-                differences.push(format!("{} {} {}: 计数 {k}，实际 {f}", key.0, key.1, key.2));
-            }
-        }
+        differences.extend(compare(&fresh_due, &kept_due, |(year, due, state)| {
+            format!("{year} {due} {state}")
+        }));
         Ok(differences)
     }
+}
+
+/// One line per key whose kept count differs from the fresh one (a missing key counts 0).
+fn compare<K: Ord>(
+    fresh: &BTreeMap<K, i64>,
+    kept: &BTreeMap<K, i64>,
+    label: impl Fn(&K) -> String,
+) -> Vec<String> {
+    let keys: std::collections::BTreeSet<&K> = fresh.keys().chain(kept.keys()).collect();
+    keys.into_iter()
+        .filter_map(|key| {
+            let f = fresh.get(key).copied().unwrap_or(0);
+            let k = kept.get(key).copied().unwrap_or(0);
+            (f != k).then(|| format!("{}: 计数 {k}，实际 {f}", label(key)))
+        })
+        .collect()
 }
 
 /// Rebuilds every tally from the items inside the caller's transaction.
@@ -442,34 +435,23 @@ pub(crate) async fn due_sum(
     let mut sql =
         "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) AS n FROM item_due_tallies WHERE 1 = 1"
             .to_owned();
-    let mut binds: Vec<Bound> = Vec::new();
-    let mut push = |sql: &mut String, cond: &str, b: Bound| {
+    let mut binds: Vec<Bind> = Vec::new();
+    let mut push = |sql: &mut String, cond: &str, b: Bind| {
         binds.push(b);
         sql.push_str(&format!(" AND {cond} ${}", binds.len()));
     };
     if let Some(year) = year {
-        push(&mut sql, "ledger_year =", Bound::I(year));
+        push(&mut sql, "ledger_year =", Bind::I(year));
     }
     if let Some(state) = state {
-        push(&mut sql, "state =", Bound::S(state.to_owned()));
+        push(&mut sql, "state =", Bind::S(state.to_owned()));
     }
     if let Some(from) = from {
-        push(&mut sql, "due_date >=", Bound::S(from.to_owned()));
+        push(&mut sql, "due_date >=", Bind::S(from.to_owned()));
     }
     if let Some(to) = to {
-        push(&mut sql, "due_date <=", Bound::S(to.to_owned()));
+        push(&mut sql, "due_date <=", Bind::S(to.to_owned()));
     }
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for b in binds {
-        q = match b {
-            Bound::I(v) => q.bind(v),
-            Bound::S(v) => q.bind(v),
-        };
-    }
+    let q = bound(sql, binds);
     Ok(q.fetch_one(&mut *conn).await?.try_get("n")?)
-}
-
-enum Bound {
-    I(i64),
-    S(String),
 }
