@@ -14,7 +14,8 @@
 //! that the viewer may see its item, exactly as the item page does, and is audited.
 
 use crate::error::{Error, FieldProblem, Result};
-use crate::supervision::{ItemFilter, bound, item_where};
+use crate::read::Bind;
+use crate::supervision::{ItemFilter, item_where};
 use crate::{Store, Write};
 use serde_json::json;
 use sqlx::Row;
@@ -417,10 +418,12 @@ impl Store {
             return Ok(false);
         };
         let sql = format!(
-            "SELECT i.id FROM items i WHERE i.is_group = 0 AND i.id = {item_id} {where_sql}"
+            "SELECT i.id FROM items i WHERE i.is_group = 0 AND i.id = ${} {where_sql}",
+            binds.len() + 1
         );
-        let q = bound(sql, binds);
-        Ok(q.fetch_optional(self.pool()).await?.is_some())
+        let mut binds = binds;
+        binds.push(Bind::I(item_id));
+        Ok(self.read_one(&sql, &binds).await?.is_some())
     }
 
     /// Every attachment of an item the viewer may see, oldest first.
@@ -428,25 +431,25 @@ impl Store {
         if !self.may_see_item(viewer, item_id).await? {
             return Err(Error::NotFound("事项"));
         }
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "{SELECT_ATTACHMENT} WHERE a.item_id = $1 ORDER BY a.id"
-        )))
-        .bind(item_id)
-        .fetch_all(self.pool())
-        .await?;
+        let rows = self
+            .read(
+                &format!("{SELECT_ATTACHMENT} WHERE a.item_id = $1 ORDER BY a.id"),
+                &[Bind::I(item_id)],
+            )
+            .await?;
         rows.iter().map(attachment_from_row).collect()
     }
 
     /// One attachment and the path of its file, if the viewer may see its item; the read is
     /// audited. An attachment of an item the viewer may not see is "not found", as the item is.
     pub async fn open_attachment(&self, viewer: &Viewer, id: i64) -> Result<(Attachment, PathBuf)> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "{SELECT_ATTACHMENT} WHERE a.id = $1"
-        )))
-        .bind(id)
-        .fetch_optional(self.pool())
-        .await?
-        .ok_or(Error::NotFound("附件"))?;
+        let row = self
+            .read_one(
+                &format!("{SELECT_ATTACHMENT} WHERE a.id = $1"),
+                &[Bind::I(id)],
+            )
+            .await?
+            .ok_or(Error::NotFound("附件"))?;
         let attachment = attachment_from_row(&row)?;
         if !self.may_see_item(viewer, attachment.item_id).await? {
             return Err(Error::NotFound("附件"));
@@ -480,12 +483,12 @@ const SELECT_ATTACHMENT: &str = "SELECT a.id, a.item_id, a.report_id, a.kind, a.
      a.content_type, a.size, a.sm3, a.uploaded_by_name, COALESCE(un.name, '') AS unit_name, \
      a.uploaded_at FROM attachments a LEFT JOIN units un ON un.id = a.unit_id";
 
-fn attachment_from_row(r: &sqlx::any::AnyRow) -> Result<Attachment> {
+fn attachment_from_row(r: &crate::read::Row) -> Result<Attachment> {
     Ok(Attachment {
         id: r.try_get("id")?,
         item_id: r.try_get("item_id")?,
         report_id: r.try_get("report_id")?,
-        kind: AttachmentKind::from_code(&r.try_get::<String, _>("kind")?),
+        kind: AttachmentKind::from_code(&r.try_get::<String>("kind")?),
         file_name: r.try_get("file_name")?,
         content_type: r.try_get("content_type")?,
         size: r.try_get("size")?,

@@ -5,6 +5,7 @@ use crate::error::{Error, Result};
 use crate::{Store, db::now_ms};
 use serde_json::json;
 use sqlx::Row;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use zhongshu_domain::access::SysAdmin;
@@ -29,14 +30,15 @@ const CALENDAR_CACHE_TTL: Duration = Duration::from_secs(60);
 /// This node's copy of the working-day calendar.
 #[derive(Debug, Default)]
 pub(crate) struct CalendarCache {
-    entry: std::sync::Mutex<Option<(Instant, u64, WorkCalendar)>>,
+    entry: std::sync::Mutex<Option<(Instant, u64, Arc<WorkCalendar>)>>,
     /// Moved by every calendar correction saved on this node.
     version: AtomicU64,
 }
 
 impl Store {
-    /// The official calendar with every stored correction applied.
-    pub async fn work_calendar(&self) -> Result<WorkCalendar> {
+    /// The official calendar with every stored correction applied, shared: pages ask for it
+    /// several times each, and a copy of its years costs more than the rest of their logic.
+    pub async fn work_calendar(&self) -> Result<Arc<WorkCalendar>> {
         let cache = &self.inner.calendar_cache;
         let version = cache.version.load(Ordering::Acquire);
         if let Ok(entry) = cache.entry.lock()
@@ -46,7 +48,7 @@ impl Store {
         {
             return Ok(calendar.clone());
         }
-        let calendar = self.load_work_calendar().await?;
+        let calendar = Arc::new(self.load_work_calendar().await?);
         if let Ok(mut entry) = cache.entry.lock() {
             *entry = Some((Instant::now(), version, calendar.clone()));
         }

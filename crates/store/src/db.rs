@@ -74,6 +74,10 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<AnyPool> {
     let pool = AnyPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(Duration::from_secs(30))
+        // No ping on every checkout: on SQLite each one is a round trip to the connection's
+        // worker thread, as costly as a small query, and pages run a dozen statements. A
+        // connection that did break fails its statement and is dropped by the pool.
+        .test_before_acquire(false)
         .after_connect(move |conn, _meta| {
             Box::pin(async move {
                 if backend == Backend::Sqlite {

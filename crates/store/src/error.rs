@@ -73,6 +73,14 @@ impl Error {
     }
 }
 
+impl From<rusqlite::Error> for Error {
+    fn from(err: rusqlite::Error) -> Error {
+        // The read path only reads: any failure there is ours or the disk's.
+        tracing::error!(error = %err, "SQLite read failed");
+        Error::Internal("数据库读取失败".to_owned())
+    }
+}
+
 impl From<sqlx::Error> for Error {
     fn from(err: sqlx::Error) -> Error {
         // A unique violation that slipped past the friendly pre-checks (two people at once)

@@ -18,6 +18,7 @@ pub mod ledger;
 pub mod notify;
 pub mod outbox;
 pub mod plans;
+mod read;
 pub mod reminders;
 pub mod search;
 pub mod sessions;
@@ -106,6 +107,8 @@ struct Inner {
     board_cache: boards::BoardCache,
     /// The working-day calendar (see [`calendar`]).
     calendar_cache: calendar::CalendarCache,
+    /// SQLite connections of the read path (see [`read`]); `None` on PostgreSQL.
+    readers: Option<read::Readers>,
 }
 
 impl Store {
@@ -131,12 +134,17 @@ impl Store {
                     .then(|| Arc::new(tokio::sync::Mutex::new(()))),
                 board_cache: boards::BoardCache::default(),
                 calendar_cache: calendar::CalendarCache::default(),
+                readers: (backend == Backend::Sqlite).then(|| read::Readers::for_url(&options.url)),
             }),
         })
     }
 
     pub fn backend(&self) -> Backend {
         self.inner.backend
+    }
+
+    pub(crate) fn readers(&self) -> Option<&read::Readers> {
+        self.inner.readers.as_ref()
     }
 
     pub(crate) fn pool(&self) -> &AnyPool {

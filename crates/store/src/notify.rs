@@ -172,13 +172,11 @@ impl Store {
         let Some(user) = viewer.user_id else {
             return Ok(0);
         };
-        let row = sqlx::query(
+        self.read_count(
             "SELECT COUNT(*) AS n FROM notifications WHERE user_id = $1 AND read_at IS NULL",
+            &[crate::read::Bind::I(user.get())],
         )
-        .bind(user.get())
-        .fetch_one(self.pool())
-        .await?;
-        Ok(row.try_get("n")?)
+        .await
     }
 
     /// Marks the viewer's notifications read: one, or all when `id` is `None`. Reading one's own

@@ -6,11 +6,12 @@
 //! become writing.
 
 use crate::error::{Error, Result};
+use crate::read::Bind;
 use crate::users::{roles_of, verify_password};
 use crate::{Store, db::now_ms};
 use serde_json::json;
 use sqlx::Row;
-use zhongshu_domain::access::{SysAdmin, Viewer};
+use zhongshu_domain::access::{Role, SysAdmin, Viewer};
 use zhongshu_domain::audit::{AuditCode, sm3_hex};
 use zhongshu_domain::ids::{TokenId, UnitId, UserId};
 
@@ -215,16 +216,18 @@ impl Store {
     /// Resolves a session cookie. An idle or outlived session is deleted and reported expired.
     pub async fn session(&self, token: &str, policy: &SignInPolicy) -> Result<SessionState> {
         let token_hash = sm3_hex(token.as_bytes());
-        let row = sqlx::query(
-            "SELECT s.id AS session_id, s.last_seen_at, s.expires_at, u.id, u.username, \
-             u.display_name, u.unit_id, un.name AS unit_name, u.must_change_password, u.disabled \
-             FROM sessions s JOIN users u ON u.id = s.user_id JOIN units un ON un.id = u.unit_id \
-             WHERE s.token_hash = $1",
-        )
-        .bind(&token_hash)
-        .fetch_optional(self.pool())
-        .await?;
-        let Some(row) = row else {
+        // The session, its user and the user's roles in one read: one row per role.
+        let rows = self
+            .read(
+                "SELECT s.id AS session_id, s.last_seen_at, s.expires_at, u.id, u.username, \
+                 u.display_name, u.unit_id, un.name AS unit_name, u.must_change_password, \
+                 u.disabled, r.role FROM sessions s JOIN users u ON u.id = s.user_id \
+                 JOIN units un ON un.id = u.unit_id \
+                 LEFT JOIN user_roles r ON r.user_id = u.id WHERE s.token_hash = $1",
+                &[Bind::S(token_hash)],
+            )
+            .await?;
+        let Some(row) = rows.first() else {
             return Ok(SessionState::Unknown);
         };
         let now = now_ms();
@@ -233,7 +236,7 @@ impl Store {
         let expires: i64 = row.try_get("expires_at")?;
         if now - last_seen > policy.idle_minutes * 60_000
             || now > expires
-            || row.try_get::<i64, _>("disabled")? != 0
+            || row.try_get::<i64>("disabled")? != 0
         {
             sqlx::query("DELETE FROM sessions WHERE id = $1")
                 .bind(session_id)
@@ -249,7 +252,13 @@ impl Store {
                 .await?;
         }
         let id = UserId::from_db(row.try_get("id")?);
-        let roles = roles_of(self.pool(), id).await?;
+        let mut roles = Vec::new();
+        for r in &rows {
+            if let Some(code) = r.try_get::<Option<String>>("role")? {
+                roles.extend(Role::from_code(&code));
+            }
+        }
+        roles.sort();
         Ok(SessionState::Active {
             viewer: Viewer::user(
                 id,
@@ -259,7 +268,7 @@ impl Store {
                 row.try_get("unit_name")?,
                 roles,
             ),
-            must_change_password: row.try_get::<i64, _>("must_change_password")? != 0,
+            must_change_password: row.try_get::<i64>("must_change_password")? != 0,
         })
     }
 

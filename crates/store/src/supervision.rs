@@ -610,12 +610,11 @@ impl Store {
              ORDER BY i.ledger_year DESC, i.id LIMIT {}",
             limit.clamp(1, 100_000)
         );
-        let q = bound(sql, binds);
-        let rows = q.fetch_all(self.pool()).await?;
+        let rows = self.read(&sql, &binds).await?;
         let calendar = self.work_calendar().await?;
         let ids: Vec<i64> = rows
             .iter()
-            .filter_map(|r| r.try_get::<i64, _>("id").ok())
+            .filter_map(|r| r.try_get::<i64>("id").ok())
             .collect();
         let extras = self.item_extras(&ids).await?;
         rows.iter()
@@ -690,15 +689,16 @@ impl Store {
                     "SELECT COUNT(*) AS n FROM items i{parent_join} WHERE i.is_group = 0 \
                      {where_sql}"
                 );
-                let q = bound(count_sql, binds.iter().cloned());
-                q.fetch_one(self.pool()).await?.try_get("n")?
+                self.read_count(&count_sql, &binds).await?
             }
         };
         let mut page_where = where_sql;
         let after_year: Option<i64> = match after {
-            Some(id) => sqlx::query("SELECT ledger_year FROM items WHERE id = $1")
-                .bind(id)
-                .fetch_optional(self.pool())
+            Some(id) => self
+                .read_one(
+                    "SELECT ledger_year FROM items WHERE id = $1",
+                    &[Bind::I(id)],
+                )
                 .await?
                 .map(|r| r.try_get("ledger_year"))
                 .transpose()?,
@@ -725,12 +725,11 @@ impl Store {
              ORDER BY i.ledger_year DESC, i.id LIMIT {}",
             limit + 1
         );
-        let q = bound(sql, binds);
-        let rows = q.fetch_all(self.pool()).await?;
+        let rows = self.read(&sql, &binds).await?;
         let calendar = self.work_calendar().await?;
         let ids: Vec<i64> = rows
             .iter()
-            .filter_map(|r| r.try_get::<i64, _>("id").ok())
+            .filter_map(|r| r.try_get::<i64>("id").ok())
             .collect();
         let extras = self.item_extras(&ids).await?;
         let rows = rows
@@ -779,11 +778,7 @@ impl Store {
                  {where_sql} AND {by_date}) + (SELECT COUNT(*) FROM items i{parent_join} \
                  WHERE i.is_group = 0 {where_sql} AND {critical}) AS n"
             );
-            let q = bound(sql, binds);
-            counts.push((
-                signal,
-                q.fetch_one(self.pool()).await?.try_get::<i64, _>("n")?,
-            ));
+            counts.push((signal, self.read_count(&sql, &binds).await?));
         }
         Ok(counts)
     }
@@ -796,12 +791,16 @@ impl Store {
             return Ok(extras);
         }
         let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT iu.item_id, un.name, iu.last_report_at, iu.role FROM item_units iu \
-             JOIN units un ON un.id = iu.unit_id WHERE iu.item_id IN ({list}) ORDER BY un.id"
-        )))
-        .fetch_all(self.pool())
-        .await?;
+        let rows = self
+            .read(
+                &format!(
+                    "SELECT iu.item_id, un.name, iu.last_report_at, iu.role FROM item_units iu \
+                     JOIN units un ON un.id = iu.unit_id WHERE iu.item_id IN ({list}) \
+                     ORDER BY un.id"
+                ),
+                &[],
+            )
+            .await?;
         for r in &rows {
             let item: i64 = r.try_get("item_id")?;
             let role: String = r.try_get("role")?;
@@ -812,12 +811,16 @@ impl Store {
             let slot = extras.last_report.entry(item).or_default();
             *slot = (*slot).max(last);
         }
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT r.item_id, r.done FROM progress_reports r WHERE r.id IN \
-             (SELECT MAX(id) FROM progress_reports WHERE item_id IN ({list}) GROUP BY item_id)"
-        )))
-        .fetch_all(self.pool())
-        .await?;
+        let rows = self
+            .read(
+                &format!(
+                    "SELECT r.item_id, r.done FROM progress_reports r WHERE r.id IN \
+                     (SELECT MAX(id) FROM progress_reports WHERE item_id IN ({list}) \
+                     GROUP BY item_id)"
+                ),
+                &[],
+            )
+            .await?;
         for r in &rows {
             extras
                 .latest
@@ -840,13 +843,15 @@ impl Store {
         };
         let sql = format!(
             "SELECT {ITEM_COLUMNS}, i.milestones, i.source, i.source_ref, i.content, \
-             i.leader_user_id FROM items i LEFT JOIN items p ON p.id = i.parent_id \
-             LEFT JOIN units u ON u.id = i.lead_unit_id WHERE i.is_group = 0 AND i.id = {id} \
-             {where_sql}"
+             i.leader_user_id, i.urge_count FROM items i LEFT JOIN items p ON p.id = i.parent_id \
+             LEFT JOIN units u ON u.id = i.lead_unit_id WHERE i.is_group = 0 AND i.id = ${} \
+             {where_sql}",
+            binds.len() + 1
         );
-        let q = bound(sql, binds);
-        let row = q
-            .fetch_optional(self.pool())
+        let mut binds = binds;
+        binds.push(Bind::I(id));
+        let row = self
+            .read_one(&sql, &binds)
             .await?
             .ok_or(Error::NotFound("事项"))?;
         let calendar = self.work_calendar().await?;
@@ -863,44 +868,42 @@ impl Store {
             None => item.assigned_at,
         }
         .unwrap_or(0);
-        let reported_this_cycle: i64 = sqlx::query(
-            "SELECT COUNT(DISTINCT r.unit_id) AS n FROM progress_reports r \
-             JOIN item_units iu ON iu.item_id = r.item_id AND iu.unit_id = r.unit_id \
-             WHERE r.item_id = $1 AND r.reported_at >= $2",
-        )
-        .bind(id)
-        .bind(cycle_start)
-        .fetch_one(self.pool())
-        .await?
-        .try_get("n")?;
+        let reported_this_cycle: i64 = self
+            .read_count(
+                "SELECT COUNT(DISTINCT r.unit_id) AS n FROM progress_reports r \
+                 JOIN item_units iu ON iu.item_id = r.item_id AND iu.unit_id = r.unit_id \
+                 WHERE r.item_id = $1 AND r.reported_at >= $2",
+                &[Bind::I(id), Bind::I(cycle_start)],
+            )
+            .await?;
         let deadline_changes = self.deadline_changes(id).await?;
-        let units = sqlx::query(
-            "SELECT iu.unit_id, un.name, iu.role, iu.acknowledged_at, iu.last_report_at \
+        let units = self
+            .read(
+                "SELECT iu.unit_id, un.name, iu.role, iu.acknowledged_at, iu.last_report_at \
              FROM item_units iu JOIN units un ON un.id = iu.unit_id WHERE iu.item_id = $1 \
              ORDER BY iu.role DESC, un.id",
-        )
-        .bind(id)
-        .fetch_all(self.pool())
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(ItemUnit {
-                unit_id: r.try_get("unit_id")?,
-                unit_name: r.try_get("name")?,
-                lead: r.try_get::<String, _>("role")? == "lead",
-                acknowledged_at: r.try_get("acknowledged_at")?,
-                last_report_at: r.try_get("last_report_at")?,
+                &[Bind::I(id)],
+            )
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(ItemUnit {
+                    unit_id: r.try_get("unit_id")?,
+                    unit_name: r.try_get("name")?,
+                    lead: r.try_get::<String>("role")? == "lead",
+                    acknowledged_at: r.try_get("acknowledged_at")?,
+                    last_report_at: r.try_get("last_report_at")?,
+                })
             })
-        })
-        .collect::<Result<Vec<_>>>()?;
-        let reports = sqlx::query(
-            "SELECT r.id, un.name AS unit_name, r.author_name, r.reported_at, r.done, r.problems, \
+            .collect::<Result<Vec<_>>>()?;
+        let reports = self
+            .read(
+                "SELECT r.id, un.name AS unit_name, r.author_name, r.reported_at, r.done, r.problems, \
              r.coordination, r.next_steps, r.percent FROM progress_reports r \
              JOIN units un ON un.id = r.unit_id WHERE r.item_id = $1 ORDER BY r.id DESC",
-        )
-        .bind(id)
-        .fetch_all(self.pool())
-        .await?
+                &[Bind::I(id)],
+            )
+            .await?
         .iter()
         .map(|r| {
             Ok(ProgressReport {
@@ -916,46 +919,42 @@ impl Store {
             })
         })
         .collect::<Result<Vec<_>>>()?;
-        let history = sqlx::query(
-            "SELECT action, actor_name, from_state, to_state, note, at FROM item_history \
+        let history = self
+            .read(
+                "SELECT action, actor_name, from_state, to_state, note, at FROM item_history \
              WHERE item_id = $1 ORDER BY id DESC",
-        )
-        .bind(id)
-        .fetch_all(self.pool())
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(HistoryEntry {
-                action: r.try_get("action")?,
-                actor_name: r.try_get("actor_name")?,
-                from_state: r.try_get("from_state")?,
-                to_state: r.try_get("to_state")?,
-                note: r.try_get("note")?,
-                at: r.try_get("at")?,
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
-        let instructions = sqlx::query(
-            "SELECT leader_name, text, created_at FROM item_instructions WHERE item_id = $1 \
-             ORDER BY id DESC",
-        )
-        .bind(id)
-        .fetch_all(self.pool())
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(Instruction {
-                leader_name: r.try_get("leader_name")?,
-                text: r.try_get("text")?,
-                created_at: r.try_get("created_at")?,
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
-        let urge_count: i64 = sqlx::query("SELECT urge_count FROM items WHERE id = $1")
-            .bind(id)
-            .fetch_one(self.pool())
+                &[Bind::I(id)],
+            )
             .await?
-            .try_get("urge_count")?;
+            .iter()
+            .map(|r| {
+                Ok(HistoryEntry {
+                    action: r.try_get("action")?,
+                    actor_name: r.try_get("actor_name")?,
+                    from_state: r.try_get("from_state")?,
+                    to_state: r.try_get("to_state")?,
+                    note: r.try_get("note")?,
+                    at: r.try_get("at")?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let instructions = self
+            .read(
+                "SELECT leader_name, text, created_at FROM item_instructions WHERE item_id = $1 \
+             ORDER BY id DESC",
+                &[Bind::I(id)],
+            )
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(Instruction {
+                    leader_name: r.try_get("leader_name")?,
+                    text: r.try_get("text")?,
+                    created_at: r.try_get("created_at")?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let urge_count: i64 = row.try_get("urge_count")?;
         Ok(ItemDetail {
             item,
             instructions,
@@ -989,12 +988,12 @@ impl Store {
         if viewer.can(Capability::ActForUnit)
             && let Some(unit) = viewer.unit_id
         {
-            let row =
-                sqlx::query("SELECT role FROM item_units WHERE item_id = $1 AND unit_id = $2")
-                    .bind(item)
-                    .bind(unit.get())
-                    .fetch_optional(self.pool())
-                    .await?;
+            let row = self
+                .read_one(
+                    "SELECT role FROM item_units WHERE item_id = $1 AND unit_id = $2",
+                    &[Bind::I(item), Bind::I(unit.get())],
+                )
+                .await?;
             if let Some(row) = row {
                 let role: String = row.try_get("role")?;
                 let standing = if role == "lead" {
@@ -1407,10 +1406,10 @@ impl Store {
 
     /// Ledger years that exist, newest first.
     pub async fn ledger_years(&self) -> Result<Vec<i64>> {
-        let rows = sqlx::query("SELECT year FROM ledgers ORDER BY year DESC")
-            .fetch_all(self.pool())
+        let rows = self
+            .read("SELECT year FROM ledgers ORDER BY year DESC", &[])
             .await?;
-        rows.iter().map(|r| Ok(r.try_get("year")?)).collect()
+        rows.iter().map(|r| r.try_get("year")).collect()
     }
 }
 
@@ -2233,15 +2232,14 @@ impl Store {
 
     /// An item's deadline history, newest first.
     async fn deadline_changes(&self, id: i64) -> Result<Vec<DeadlineChange>> {
-        sqlx::query(
+        self.read(
             "SELECT c.id, COALESCE(un.name, '') AS unit_name, c.old_deadline_text, \
              c.old_due_date, c.new_deadline_text, c.new_due_date, c.reason, \
              c.requested_by_name, c.requested_at, c.status, c.decided_by_name, c.decided_at, \
              c.decision_note FROM item_deadline_changes c LEFT JOIN units un ON un.id = c.unit_id \
              WHERE c.item_id = $1 ORDER BY c.id DESC",
+            &[Bind::I(id)],
         )
-        .bind(id)
-        .fetch_all(self.pool())
         .await?
         .iter()
         .map(|r| {
@@ -2286,21 +2284,20 @@ impl Store {
         // while it waits for another, or a full pool waits on itself.
         let calendar = match signal {
             Some(Signal::Red | Signal::Yellow) => self.work_calendar().await?,
-            _ => WorkCalendar::default(),
+            _ => std::sync::Arc::new(WorkCalendar::default()),
         };
-        let mut conn = self.pool().acquire().await?;
         let year = filter.year;
         let state = filter.state.map(ItemState::code);
         let n = match (signal, filter.queue, state) {
             (None, None, Some(state)) => {
-                tallies::named_sum(&mut conn, year, &format!("state:{state}")).await?
+                tallies::named_sum(self, year, &format!("state:{state}")).await?
             }
-            (None, None, None) => tallies::named_sum(&mut conn, year, "state:%").await?,
+            (None, None, None) => tallies::named_sum(self, year, "state:%").await?,
             (None, Some(Queue::ClosureRequested), None) => {
-                tallies::named_sum(&mut conn, year, "state:closure_requested").await?
+                tallies::named_sum(self, year, "state:closure_requested").await?
             }
             (None, Some(queue), None) => {
-                tallies::named_sum(&mut conn, year, &format!("queue:{}", queue.code())).await?
+                tallies::named_sum(self, year, &format!("queue:{}", queue.code())).await?
             }
             (Some(signal @ (Signal::Red | Signal::Yellow)), None, state) => {
                 let (from, to) = if signal == Signal::Red {
@@ -2312,8 +2309,7 @@ impl Store {
                     )
                 };
                 let by_date =
-                    tallies::due_sum(&mut conn, year, state, from.as_deref(), to.as_deref())
-                        .await?;
+                    tallies::due_sum(self, year, state, from.as_deref(), to.as_deref()).await?;
                 // 特急 items count by the hour: few, counted afresh over their own index.
                 let until = calendar.add_workdays(today, yellow_days);
                 let Some((where_sql, mut binds)) = item_where(viewer, filter) else {
@@ -2327,8 +2323,7 @@ impl Store {
                     "SELECT COUNT(*) AS n FROM items i WHERE i.is_group = 0 {where_sql} \
                      AND {critical}"
                 );
-                let q = bound(sql, binds);
-                let critical: i64 = q.fetch_one(&mut *conn).await?.try_get("n")?;
+                let critical = self.read_count(&sql, &binds).await?;
                 by_date + critical
             }
             _ => return Ok(None),
@@ -2347,7 +2342,7 @@ impl Store {
             };
             let names: Vec<String> = Queue::ALL.into_iter().map(name).collect();
             let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-            let sums = tallies::named_sums(self.pool(), year, &refs).await?;
+            let sums = tallies::named_sums(self, year, &refs).await?;
             let n = |queue: Queue| sums.get(&name(queue)).copied().unwrap_or(0);
             counts.unacknowledged = n(Queue::Unacknowledged);
             counts.coordination = n(Queue::Coordination);
@@ -2408,11 +2403,7 @@ struct Extras {
     last_report: HashMap<i64, Option<i64>>,
 }
 
-#[derive(Clone, Debug)]
-pub(crate) enum Bind {
-    I(i64),
-    S(String),
-}
+pub(crate) use crate::read::Bind;
 
 /// A query built at run time (`sql` holds only our own text and `$n` placeholders) with its
 /// values bound in order.
@@ -2558,7 +2549,7 @@ pub(crate) fn item_where(viewer: &Viewer, filter: &ItemFilter) -> Option<(String
 }
 
 fn item_from_row(
-    r: &sqlx::any::AnyRow,
+    r: &crate::read::Row,
     extras: &Extras,
     calendar: &WorkCalendar,
     today: Date,

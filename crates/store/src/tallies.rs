@@ -11,7 +11,7 @@
 
 use crate::Store;
 use crate::error::Result;
-use crate::supervision::{Bind, Queue, bound};
+use crate::supervision::{Bind, Queue};
 use sqlx::Row;
 use std::collections::BTreeMap;
 
@@ -372,11 +372,7 @@ pub(crate) async fn rebuild(conn: &mut sqlx::AnyConnection) -> Result<()> {
 
 /// The sum of the named tallies (`name` exactly, or every name starting with `prefix` when
 /// `name` ends with `%`) of one ledger year or of all.
-pub(crate) async fn named_sum(
-    conn: &mut sqlx::AnyConnection,
-    year: Option<i64>,
-    name: &str,
-) -> Result<i64> {
+pub(crate) async fn named_sum(store: &Store, year: Option<i64>, name: &str) -> Result<i64> {
     let op = if name.ends_with('%') { "LIKE" } else { "=" };
     let year_sql = if year.is_some() {
         " AND ledger_year = $2"
@@ -387,16 +383,14 @@ pub(crate) async fn named_sum(
         "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) AS n FROM item_tallies \
          WHERE name {op} $1{year_sql}"
     );
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(name.to_owned());
-    if let Some(year) = year {
-        q = q.bind(year);
-    }
-    Ok(q.fetch_one(&mut *conn).await?.try_get("n")?)
+    let mut binds = vec![Bind::S(name.to_owned())];
+    binds.extend(year.map(Bind::I));
+    store.read_count(&sql, &binds).await
 }
 
 /// Several named tallies (exact names) of one ledger year or of all, in one query.
 pub(crate) async fn named_sums(
-    pool: &sqlx::AnyPool,
+    store: &Store,
     year: Option<i64>,
     names: &[&str],
 ) -> Result<std::collections::HashMap<String, i64>> {
@@ -409,15 +403,10 @@ pub(crate) async fn named_sums(
         sql.push_str(&format!(" AND ledger_year = ${}", names.len() + 1));
     }
     sql.push_str(" GROUP BY name");
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for name in names {
-        q = q.bind(name.to_string());
-    }
-    if let Some(year) = year {
-        q = q.bind(year);
-    }
+    let mut binds: Vec<Bind> = names.iter().map(|n| Bind::S((*n).to_owned())).collect();
+    binds.extend(year.map(Bind::I));
     let mut sums = std::collections::HashMap::new();
-    for r in q.fetch_all(pool).await? {
+    for r in store.read(&sql, &binds).await? {
         sums.insert(r.try_get("name")?, r.try_get("n")?);
     }
     Ok(sums)
@@ -426,7 +415,7 @@ pub(crate) async fn named_sums(
 /// How many open, non-特急 items (of one year or all, of one state or any) fall due from
 /// `from` to `to` inclusive (either end open when `None`).
 pub(crate) async fn due_sum(
-    conn: &mut sqlx::AnyConnection,
+    store: &Store,
     year: Option<i64>,
     state: Option<&str>,
     from: Option<&str>,
@@ -452,6 +441,5 @@ pub(crate) async fn due_sum(
     if let Some(to) = to {
         push(&mut sql, "due_date <=", Bind::S(to.to_owned()));
     }
-    let q = bound(sql, binds);
-    Ok(q.fetch_one(&mut *conn).await?.try_get("n")?)
+    store.read_count(&sql, &binds).await
 }

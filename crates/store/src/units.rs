@@ -96,8 +96,8 @@ fn unit_json(unit: &Unit) -> serde_json::Value {
 impl Store {
     /// The deployment's region, if one has been set up.
     pub async fn region(&self) -> Result<Option<Region>> {
-        let row = sqlx::query("SELECT id, name FROM regions ORDER BY id LIMIT 1")
-            .fetch_optional(self.pool())
+        let row = self
+            .read_one("SELECT id, name FROM regions ORDER BY id LIMIT 1", &[])
             .await?;
         row.map(|row| {
             Ok(Region {
@@ -164,10 +164,11 @@ impl Store {
 
     /// Counts for the home page.
     pub async fn unit_count(&self, _viewer: &Viewer) -> Result<i64> {
-        let row = sqlx::query("SELECT COUNT(*) AS n FROM units WHERE status = 'active'")
-            .fetch_one(self.pool())
-            .await?;
-        Ok(row.try_get("n")?)
+        self.read_count(
+            "SELECT COUNT(*) AS n FROM units WHERE status = 'active'",
+            &[],
+        )
+        .await
     }
 
     pub async fn get_unit(&self, _viewer: &Viewer, id: UnitId) -> Result<Unit> {

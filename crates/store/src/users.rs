@@ -290,10 +290,8 @@ impl Store {
     }
 
     pub async fn user_count(&self, _viewer: &Viewer) -> Result<i64> {
-        let row = sqlx::query("SELECT COUNT(*) AS n FROM users WHERE disabled = 0")
-            .fetch_one(self.pool())
-            .await?;
-        Ok(row.try_get("n")?)
+        self.read_count("SELECT COUNT(*) AS n FROM users WHERE disabled = 0", &[])
+            .await
     }
 
     pub async fn get_user(&self, _lister: UserLister<'_>, id: UserId) -> Result<User> {

@@ -353,7 +353,8 @@ pub async fn run() -> Outcome {
             let store = settings.open_store().await?;
             let calendar = store.work_calendar().await;
             store.close().await;
-            let deadline = zhongshu_domain::deadline::parse_deadline(&text, year, &calendar?)
+            let calendar = calendar?;
+            let deadline = zhongshu_domain::deadline::parse_deadline(&text, year, &calendar)
                 .map_err(|e| CliError::input(e.message))?;
             out!("{}", deadline.to_json_line());
             Ok(ExitCode::SUCCESS)
