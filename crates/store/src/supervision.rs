@@ -579,15 +579,122 @@ impl Store {
         yellow_days: u32,
         limit: i64,
     ) -> Result<Vec<ItemRow>> {
-        self.list_items_where(
-            viewer,
-            &ItemFilter::default(),
-            " AND i.state IN ('registered', 'assigned', 'in_progress', 'closure_requested')",
-            today,
-            yellow_days,
-            limit,
-        )
-        .await
+        let mut rows = self.open_rows(viewer, today, yellow_days, limit).await?;
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        let extras = self.item_extras(&ids).await?;
+        for row in &mut rows {
+            extras.fill(row);
+        }
+        Ok(rows)
+    }
+
+    /// One page of the open items of the viewer's unit, most pressing first: overdue, due
+    /// soon, stalled, then the rest; within each, the item reported on longest ago (or never)
+    /// first, so that what was just reported makes way. With the counts of all of them.
+    pub async fn unit_open_page(
+        &self,
+        viewer: &Viewer,
+        today: Date,
+        yellow_days: u32,
+        page: usize,
+        page_size: usize,
+    ) -> Result<UnitOpenPage> {
+        // First the few columns a signal needs, for all of them, to order them; then the
+        // page's rows in full.
+        let Some((where_sql, binds)) = open_where(viewer) else {
+            return Ok(UnitOpenPage::default());
+        };
+        let sql = format!(
+            "SELECT i.id, i.state, i.due_date, i.cadence, i.urgency, i.assigned_at, i.due_at, \
+             (SELECT MAX(x.last_report_at) FROM item_units x WHERE x.item_id = i.id) \
+             AS last_report_max FROM items i WHERE i.is_group = 0 {where_sql} LIMIT 10000"
+        );
+        let calendar = self.work_calendar().await?;
+        let mut keys = Vec::new();
+        for r in self.read(&sql, &binds).await? {
+            let last: Option<i64> = r.try_get("last_report_max")?;
+            let light = row_signal(&r, last, &calendar, today, yellow_days)?;
+            let rank = match light {
+                Signal::Red => 0,
+                Signal::Yellow => 1,
+                Signal::Stalled => 2,
+                _ => 3,
+            };
+            keys.push((rank, last.unwrap_or(i64::MIN), r.try_get::<i64>("id")?));
+        }
+        keys.sort_unstable();
+        let count = |rank: u8| keys.iter().filter(|k| k.0 == rank).count();
+        let (total, red, yellow, stalled) = (keys.len(), count(0), count(1), count(2));
+        let page_size = page_size.max(1);
+        let pages = total.div_ceil(page_size).max(1);
+        let page = page.clamp(1, pages);
+        let ids: Vec<i64> = keys
+            .iter()
+            .skip((page - 1) * page_size)
+            .take(page_size)
+            .map(|k| k.2)
+            .collect();
+        let mut rows = Vec::with_capacity(ids.len());
+        if !ids.is_empty() {
+            let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+            let sql = format!(
+                "SELECT {ITEM_COLUMNS} FROM items i LEFT JOIN items p ON p.id = i.parent_id \
+                 LEFT JOIN units u ON u.id = i.lead_unit_id WHERE i.id IN ({list})"
+            );
+            let extras = self.item_extras(&ids).await?;
+            let mut by_id = HashMap::new();
+            for r in self.read(&sql, &[]).await? {
+                let row = item_from_row(&r, &extras, &calendar, today, yellow_days)?;
+                by_id.insert(row.id, row);
+            }
+            for id in &ids {
+                if let Some(mut row) = by_id.remove(id) {
+                    extras.fill(&mut row);
+                    rows.push(row);
+                }
+            }
+        }
+        Ok(UnitOpenPage {
+            rows,
+            total,
+            red,
+            yellow,
+            stalled,
+            page,
+            pages,
+        })
+    }
+
+    /// The open items the viewer may see with their signals, without co-units or the latest
+    /// progress (see [`open_where`]).
+    async fn open_rows(
+        &self,
+        viewer: &Viewer,
+        today: Date,
+        yellow_days: u32,
+        limit: i64,
+    ) -> Result<Vec<ItemRow>> {
+        let Some((where_sql, binds)) = open_where(viewer) else {
+            return Ok(Vec::new());
+        };
+        let sql = format!(
+            "SELECT {ITEM_COLUMNS}, (SELECT MAX(x.last_report_at) FROM item_units x \
+             WHERE x.item_id = i.id) AS last_report_max FROM items i \
+             LEFT JOIN items p ON p.id = i.parent_id LEFT JOIN units u ON u.id = i.lead_unit_id \
+             WHERE i.is_group = 0 {where_sql} ORDER BY i.ledger_year DESC, i.id LIMIT {}",
+            limit.clamp(1, 100_000)
+        );
+        let rows = self.read(&sql, &binds).await?;
+        let calendar = self.work_calendar().await?;
+        let mut extras = Extras::default();
+        for r in &rows {
+            extras
+                .last_report
+                .insert(r.try_get("id")?, r.try_get("last_report_max")?);
+        }
+        rows.iter()
+            .map(|r| item_from_row(r, &extras, &calendar, today, yellow_days))
+            .collect()
     }
 
     async fn list_items_where(
@@ -2396,11 +2503,49 @@ async fn bump_version(
     Ok(())
 }
 
+/// The condition for the open items the viewer may see: a unit's are found by the `item_open`
+/// flag of its unit rows, so its closed items of earlier years are never read.
+fn open_where(viewer: &Viewer) -> Option<(&'static str, Vec<Bind>)> {
+    match scope(viewer) {
+        Scope::Nothing => None,
+        Scope::All => Some((
+            " AND i.state IN ('registered', 'assigned', 'in_progress', 'closure_requested')",
+            Vec::new(),
+        )),
+        Scope::Unit(unit) => Some((
+            " AND i.id IN (SELECT v.item_id FROM item_units v WHERE v.unit_id = $1 \
+             AND v.item_open = 1)",
+            vec![Bind::I(unit.get())],
+        )),
+    }
+}
+
+/// One page of a unit's open items, most pressing first, with the counts of all of them.
+#[derive(Clone, Debug, Default)]
+pub struct UnitOpenPage {
+    pub rows: Vec<ItemRow>,
+    pub total: usize,
+    pub red: usize,
+    pub yellow: usize,
+    pub stalled: usize,
+    /// 1-based, within `1..=pages`.
+    pub page: usize,
+    pub pages: usize,
+}
+
 #[derive(Default)]
 struct Extras {
     co: HashMap<i64, Vec<String>>,
     latest: HashMap<i64, String>,
     last_report: HashMap<i64, Option<i64>>,
+}
+
+impl Extras {
+    /// Puts a row's co-units and latest progress in (its signal was computed already).
+    fn fill(&self, row: &mut ItemRow) {
+        row.co_units = self.co.get(&row.id).cloned().unwrap_or_default();
+        row.latest_progress = self.latest.get(&row.id).cloned().unwrap_or_default();
+    }
 }
 
 pub(crate) use crate::read::Bind;
@@ -2548,19 +2693,19 @@ pub(crate) fn item_where(viewer: &Viewer, filter: &ItemFilter) -> Option<(String
     Some((sql, binds))
 }
 
-fn item_from_row(
+/// An item's signal from its row (`state`, `due_date`, `cadence`, `urgency`, `assigned_at`,
+/// `due_at`) and its last report.
+fn row_signal(
     r: &crate::read::Row,
-    extras: &Extras,
+    last_report_at: Option<i64>,
     calendar: &WorkCalendar,
     today: Date,
     yellow_days: u32,
-) -> Result<ItemRow> {
-    let id: i64 = r.try_get("id")?;
+) -> Result<Signal> {
     let state: String = r.try_get("state")?;
     let state = ItemState::from_code(&state).unwrap_or(ItemState::Registered);
     let due_date: Option<String> = r.try_get("due_date")?;
     let cadence: Option<String> = r.try_get("cadence")?;
-    let last_report_at = extras.last_report.get(&id).copied().flatten();
     let due = due_date.as_deref().and_then(|d| d.parse::<Date>().ok());
     let last_report = last_report_at.and_then(beijing_date);
     let urgency: String = r.try_get("urgency")?;
@@ -2574,10 +2719,8 @@ fn item_from_row(
         .and_then(|c| next_report_date(c, today))
         .filter(|d| assigned_on.is_none_or(|a| *d >= a));
     // 特急 items count in hours from assignment (see `critical_signal`).
-    let critical_due = due_at.filter(|_| urgency == Urgency::Critical);
-    let now = now_ms();
-    let light = match critical_due {
-        Some(at) => critical_signal(state, at, now),
+    Ok(match due_at.filter(|_| urgency == Urgency::Critical) {
+        Some(at) => critical_signal(state, at, now_ms()),
         None => signal(
             state,
             due,
@@ -2587,7 +2730,29 @@ fn item_from_row(
             yellow_days,
             calendar,
         ),
-    };
+    })
+}
+
+fn item_from_row(
+    r: &crate::read::Row,
+    extras: &Extras,
+    calendar: &WorkCalendar,
+    today: Date,
+    yellow_days: u32,
+) -> Result<ItemRow> {
+    let id: i64 = r.try_get("id")?;
+    let state: String = r.try_get("state")?;
+    let state = ItemState::from_code(&state).unwrap_or(ItemState::Registered);
+    let due_date: Option<String> = r.try_get("due_date")?;
+    let cadence: Option<String> = r.try_get("cadence")?;
+    let last_report_at = extras.last_report.get(&id).copied().flatten();
+    let urgency: String = r.try_get("urgency")?;
+    let urgency = Urgency::from_code(&urgency).unwrap_or(Urgency::Normal);
+    let assigned_at: Option<i64> = r.try_get("assigned_at")?;
+    let due_at: Option<i64> = r.try_get("due_at")?;
+    let critical_due = due_at.filter(|_| urgency == Urgency::Critical);
+    let now = now_ms();
+    let light = row_signal(r, last_report_at, calendar, today, yellow_days)?;
     Ok(ItemRow {
         id,
         ledger_year: r.try_get("ledger_year")?,

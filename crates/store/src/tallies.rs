@@ -48,6 +48,11 @@ const COUNTED_ONE: &str = "SELECT i.id, i.ledger_year, i.state, \
         AND qe.status = 'pending') THEN 1 ELSE 0 END AS extension \
     FROM items i WHERE i.id = $1 AND i.is_group = 0";
 
+/// Unit rows whose `item_open` disagrees with their item. Bound: nothing.
+const OPEN_MISMATCH: &str = "SELECT COUNT(*) AS n FROM item_units iu JOIN items i \
+    ON i.id = iu.item_id WHERE iu.item_open <> CASE WHEN i.is_group = 0 AND i.state IN \
+    ('registered', 'assigned', 'in_progress', 'closure_requested') THEN 1 ELSE 0 END";
+
 /// What one item is counted as.
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Counted {
@@ -140,6 +145,18 @@ pub(crate) async fn refresh(
             .await?
             .map(|r| Counted::from_row(&r))
             .transpose()?;
+        // The unit rows say whether the item is open (a unit's open items are found by
+        // them). Set on every changed item, not only when its state moved: a unit added or
+        // reassigned gets a new row, and the update touches no row when nothing differs.
+        let open = new
+            .as_ref()
+            .and_then(|c| zhongshu_domain::supervision::ItemState::from_code(&c.state))
+            .is_some_and(|s| s.is_open());
+        sqlx::query("UPDATE item_units SET item_open = $2 WHERE item_id = $1 AND item_open <> $2")
+            .bind(id)
+            .bind(i64::from(open))
+            .execute(&mut *conn)
+            .await?;
         // Most writes (a progress report) leave the item counted as it was.
         if old == new {
             continue;
@@ -299,6 +316,13 @@ impl Store {
         differences.extend(compare(&fresh_due, &kept_due, |(year, due, state)| {
             format!("{year} {due} {state}")
         }));
+        let wrong: i64 = sqlx::query(OPEN_MISMATCH)
+            .fetch_one(self.pool())
+            .await?
+            .try_get("n")?;
+        if wrong != 0 {
+            differences.push(format!("责任单位的在办标记：{wrong} 条与事项状态不符"));
+        }
         Ok(differences)
     }
 }
@@ -336,6 +360,13 @@ pub(crate) async fn rebuild(conn: &mut sqlx::AnyConnection) -> Result<()> {
     )
     .bind(GENERATION_YEAR)
     .bind(GENERATION)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "UPDATE item_units SET item_open = CASE WHEN item_id IN (SELECT i.id FROM items i \
+         WHERE i.is_group = 0 AND i.state IN \
+         ('registered', 'assigned', 'in_progress', 'closure_requested')) THEN 1 ELSE 0 END",
+    )
     .execute(&mut *conn)
     .await?;
     let all = COUNTED_ONE.replace("i.id = $1 AND ", "");

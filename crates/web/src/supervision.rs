@@ -819,37 +819,26 @@ async fn render_mine(
     if !session.viewer.can(Capability::ActForUnit) {
         return Err(session.refuse(state, "supervision:mine").await);
     }
-    let mut rows = state
+    let open = state
         .store
-        .list_open_items(
+        .unit_open_page(
             &session.viewer,
             beijing_today(),
             state.settings.signals.yellow_workdays,
-            10_000,
+            page,
+            MINE_PAGE_SIZE,
         )
         .await?;
-    // Most urgent first: overdue, due soon, stalled, then the rest; within each, the item
-    // reported on longest ago (or never) first, so what was just reported makes way.
-    rows.sort_by_key(|r| {
-        let rank = match r.signal {
-            Signal::Red => 0,
-            Signal::Yellow => 1,
-            Signal::Stalled => 2,
-            _ => 3,
-        };
-        (rank, r.last_report_at.unwrap_or(i64::MIN), r.id)
-    });
-    let count = |s: Signal| rows.iter().filter(|r| r.signal == s).count();
-    let (total, red, yellow, stalled) = (
-        rows.len(),
-        count(Signal::Red),
-        count(Signal::Yellow),
-        count(Signal::Stalled),
+    let rows = open.rows;
+    let (total, red, yellow, stalled, page, pages) = (
+        open.total,
+        open.red,
+        open.yellow,
+        open.stalled,
+        open.page,
+        open.pages,
     );
-    let pages = total.div_ceil(MINE_PAGE_SIZE).max(1);
-    let page = page.clamp(1, pages);
     let first = (page - 1) * MINE_PAGE_SIZE;
-    let rows: Vec<ItemRow> = rows.into_iter().skip(first).take(MINE_PAGE_SIZE).collect();
     let last_report = rows
         .iter()
         .filter_map(|r| r.last_report_at.map(|t| (r.id, beijing_time(t))))

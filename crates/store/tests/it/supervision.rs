@@ -35,6 +35,7 @@ store_tests!(
     a_disputed_item_is_reassigned_and_only_the_new_units_see_it,
     progress_counts_per_reporting_cycle_and_imported_items_report_monthly,
     the_supervisor_queues_count_their_items,
+    a_units_open_page_puts_the_overdue_first_and_counts_only_its_open_items,
 );
 
 const YEAR: i16 = 2026;
@@ -1775,4 +1776,60 @@ async fn the_kept_totals_equal_a_fresh_count_after_a_write_and_as_the_date_moves
         .await
         .unwrap();
     check("after a cancellation").await;
+}
+
+async fn a_units_open_page_puts_the_overdue_first_and_counts_only_its_open_items(db: &TestDb) {
+    with_ledger(db).await;
+    let czj = sign_in(db, "czj_lly").await;
+    // 1 July: FINANCE_1 (六月底前) is overdue; the finance bureau also leads FINANCE_2 and
+    // co-owns EDUCATION_1.
+    let day = date(2026, 7, 1);
+    let page = |viewer: Viewer, number: usize, size: usize| async move {
+        db.store
+            .unit_open_page(&viewer, day, YELLOW_DAYS, number, size)
+            .await
+            .expect("unit_open_page")
+    };
+    let first = page(czj.clone(), 1, 50).await;
+    let titles: Vec<&str> = first.rows.iter().map(|r| r.title.as_str()).collect();
+    assert_eq!(first.total, 3, "{titles:?}");
+    assert_eq!(titles.first(), Some(&FINANCE_1), "the overdue item leads");
+    assert_eq!(sorted(&titles), sorted(&[FINANCE_1, FINANCE_2, EDUCATION_1]));
+    assert!(first.rows.iter().all(|r| !r.co_units.is_empty() || r.title == FINANCE_2));
+    // The counts are those of a fresh look at every open item.
+    let fresh = db
+        .store
+        .list_open_items(&czj, day, YELLOW_DAYS, 1000)
+        .await
+        .unwrap();
+    let count = |s: Signal| fresh.iter().filter(|r| r.signal == s).count();
+    assert_eq!(
+        (first.red, first.yellow, first.stalled),
+        (count(Signal::Red), count(Signal::Yellow), count(Signal::Stalled))
+    );
+    assert_eq!(first.red, 1);
+
+    // Pages of one: each item once, in the same order; a page past the end is the last.
+    let mut paged = Vec::new();
+    for number in 1..=3 {
+        let one = page(czj.clone(), number, 1).await;
+        assert_eq!((one.page, one.pages, one.rows.len()), (number, 3, 1));
+        paged.push(one.rows[0].title.clone());
+    }
+    assert_eq!(paged, titles);
+    assert_eq!(page(czj.clone(), 99, 1).await.page, 3);
+
+    // A cancelled item leaves the unit's open page; another unit's page never shows them.
+    let ducha = sign_in(db, "ducha").await;
+    let education = item_id(db, EDUCATION_1).await;
+    act(db, &ducha, education, Action::Cancel, "并入其他事项")
+        .await
+        .unwrap();
+    let after = page(czj.clone(), 1, 50).await;
+    assert_eq!(after.total, 2);
+    assert!(after.rows.iter().all(|r| r.title != EDUCATION_1));
+    let water = page(sign_in(db, "slj_lly").await, 1, 50).await;
+    assert_eq!((water.total, water.rows.len(), water.pages), (0, 0, 1));
+    let system = page(sign_in(db, "xitong").await, 1, 50).await;
+    assert_eq!(system.total, 0, "an account with no unit sees none");
 }
