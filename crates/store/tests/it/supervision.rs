@@ -1794,8 +1794,16 @@ async fn a_units_open_page_puts_the_overdue_first_and_counts_only_its_open_items
     let titles: Vec<&str> = first.rows.iter().map(|r| r.title.as_str()).collect();
     assert_eq!(first.total, 3, "{titles:?}");
     assert_eq!(titles.first(), Some(&FINANCE_1), "the overdue item leads");
-    assert_eq!(sorted(&titles), sorted(&[FINANCE_1, FINANCE_2, EDUCATION_1]));
-    assert!(first.rows.iter().all(|r| !r.co_units.is_empty() || r.title == FINANCE_2));
+    assert_eq!(
+        sorted(&titles),
+        sorted(&[FINANCE_1, FINANCE_2, EDUCATION_1])
+    );
+    assert!(
+        first
+            .rows
+            .iter()
+            .all(|r| !r.co_units.is_empty() || r.title == FINANCE_2)
+    );
     // The counts are those of a fresh look at every open item.
     let fresh = db
         .store
@@ -1805,7 +1813,11 @@ async fn a_units_open_page_puts_the_overdue_first_and_counts_only_its_open_items
     let count = |s: Signal| fresh.iter().filter(|r| r.signal == s).count();
     assert_eq!(
         (first.red, first.yellow, first.stalled),
-        (count(Signal::Red), count(Signal::Yellow), count(Signal::Stalled))
+        (
+            count(Signal::Red),
+            count(Signal::Yellow),
+            count(Signal::Stalled)
+        )
     );
     assert_eq!(first.red, 1);
 
