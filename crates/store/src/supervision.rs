@@ -579,7 +579,27 @@ impl Store {
         yellow_days: u32,
         limit: i64,
     ) -> Result<Vec<ItemRow>> {
-        let mut rows = self.open_rows(viewer, today, yellow_days, limit).await?;
+        let Some((where_sql, binds)) = open_where(viewer) else {
+            return Ok(Vec::new());
+        };
+        let sql = format!(
+            "SELECT {ITEM_COLUMNS}, (SELECT MAX(x.last_report_at) FROM item_units x \
+             WHERE x.item_id = i.id) AS last_report_max FROM items i \
+             LEFT JOIN items p ON p.id = i.parent_id LEFT JOIN units u ON u.id = i.lead_unit_id \
+             WHERE i.is_group = 0 {where_sql} ORDER BY i.ledger_year DESC, i.id LIMIT {}",
+            limit.clamp(1, 100_000)
+        );
+        let rows = self.read(&sql, &binds).await?;
+        let calendar = self.work_calendar().await?;
+        let mut last = Extras::default();
+        for r in &rows {
+            last.last_report
+                .insert(r.try_get("id")?, r.try_get("last_report_max")?);
+        }
+        let mut rows = rows
+            .iter()
+            .map(|r| item_from_row(r, &last, &calendar, today, yellow_days))
+            .collect::<Result<Vec<_>>>()?;
         let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
         let extras = self.item_extras(&ids).await?;
         for row in &mut rows {
@@ -663,38 +683,6 @@ impl Store {
             page,
             pages,
         })
-    }
-
-    /// The open items the viewer may see with their signals, without co-units or the latest
-    /// progress (see [`open_where`]).
-    async fn open_rows(
-        &self,
-        viewer: &Viewer,
-        today: Date,
-        yellow_days: u32,
-        limit: i64,
-    ) -> Result<Vec<ItemRow>> {
-        let Some((where_sql, binds)) = open_where(viewer) else {
-            return Ok(Vec::new());
-        };
-        let sql = format!(
-            "SELECT {ITEM_COLUMNS}, (SELECT MAX(x.last_report_at) FROM item_units x \
-             WHERE x.item_id = i.id) AS last_report_max FROM items i \
-             LEFT JOIN items p ON p.id = i.parent_id LEFT JOIN units u ON u.id = i.lead_unit_id \
-             WHERE i.is_group = 0 {where_sql} ORDER BY i.ledger_year DESC, i.id LIMIT {}",
-            limit.clamp(1, 100_000)
-        );
-        let rows = self.read(&sql, &binds).await?;
-        let calendar = self.work_calendar().await?;
-        let mut extras = Extras::default();
-        for r in &rows {
-            extras
-                .last_report
-                .insert(r.try_get("id")?, r.try_get("last_report_max")?);
-        }
-        rows.iter()
-            .map(|r| item_from_row(r, &extras, &calendar, today, yellow_days))
-            .collect()
     }
 
     async fn list_items_where(

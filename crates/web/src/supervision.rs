@@ -27,7 +27,7 @@ use zhongshu_domain::supervision::{
 use zhongshu_office::export::{ExportRow, write_items_xlsx};
 use zhongshu_store::attachments::{Attachment, AttachmentKind, MAX_FILES, size_label};
 use zhongshu_store::supervision::{
-    ItemDetail, ItemFilter, ItemRow, NewItem, NewReport, Queue, RegistrationOptions,
+    ItemDetail, ItemFilter, ItemRow, NewItem, NewReport, Queue, RegistrationOptions, UnitOpenPage,
 };
 
 pub fn router() -> Router<AppState> {
@@ -783,17 +783,11 @@ async fn report(
 #[template(path = "supervision/mine.html")]
 pub struct MinePage {
     pub shell: Shell,
-    pub rows: Vec<ItemRow>,
+    /// This page's rows, its number and the counts of all the unit's open items.
+    pub open: UnitOpenPage,
     pub errors: Vec<String>,
     pub last_report: HashMap<i64, String>,
-    /// How many open items the unit has, and of them red, yellow and stalled.
-    pub total: usize,
-    pub red: usize,
-    pub yellow: usize,
-    pub stalled: usize,
-    /// This page (from 1), the number of pages, and the first row's number.
-    pub page: usize,
-    pub pages: usize,
+    /// The first row's number (from 1).
     pub first: usize,
 }
 
@@ -829,17 +823,9 @@ async fn render_mine(
             MINE_PAGE_SIZE,
         )
         .await?;
-    let rows = open.rows;
-    let (total, red, yellow, stalled, page, pages) = (
-        open.total,
-        open.red,
-        open.yellow,
-        open.stalled,
-        open.page,
-        open.pages,
-    );
-    let first = (page - 1) * MINE_PAGE_SIZE;
-    let last_report = rows
+    let first = (open.page - 1) * MINE_PAGE_SIZE + 1;
+    let last_report = open
+        .rows
         .iter()
         .filter_map(|r| r.last_report_at.map(|t| (r.id, beijing_time(t))))
         .collect();
@@ -852,16 +838,10 @@ async fn render_mine(
         )
         .await?
         .with_notice(notice),
-        rows,
+        open,
         errors,
         last_report,
-        total,
-        red,
-        yellow,
-        stalled,
-        page,
-        pages,
-        first: first + 1,
+        first,
     })
 }
 
