@@ -8,6 +8,7 @@
 pub mod attachments;
 pub mod audit;
 pub mod boards;
+mod bulk;
 pub mod calendar;
 mod db;
 pub mod demo;

@@ -5,12 +5,13 @@
 //! Visibility is decided here: the supervision office and leaders see the whole ledger; a unit's
 //! liaison and head see only items their unit leads or co-owns; everyone else sees none.
 
+use crate::bulk::{self, Arg};
 use crate::error::{Error, Result};
 use crate::{Store, attachments, db::now_ms, notify, tallies};
 use jiff::civil::Date;
 use serde_json::json;
 use sqlx::Row;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use zhongshu_domain::access::{Capability, Supervisor, Viewer};
 use zhongshu_domain::audit::AuditCode;
 use zhongshu_domain::calendar::WorkCalendar;
@@ -421,83 +422,104 @@ impl Store {
         .await?
         .rows_affected()
             > 0;
-        let mut groups: HashMap<(String, String, String), i64> = HashMap::new();
-        let mut group_count = 0usize;
-        let mut fanout = notify::Fanout::default();
+        let actor = sup.viewer().display_or_username();
+        // The 重点任务 groups first, one row each, in the order the file gives them.
+        let mut group_rows: Vec<Vec<Arg>> = Vec::new();
+        let mut group_keys: HashSet<(&str, &str, &str)> = HashSet::new();
         for c in &checked {
-            let key = (
-                c.row.category.clone(),
-                c.row.seq.clone(),
-                c.row.task.clone(),
+            let task = c.row.task.trim();
+            if !task.is_empty() && group_keys.insert((&c.row.category, &c.row.seq, task)) {
+                group_rows.push(vec![
+                    i64::from(year).into(),
+                    1.into(),
+                    c.row.seq.as_str().into(),
+                    c.row.category.as_str().into(),
+                    task.into(),
+                    "assigned".into(),
+                    now.into(),
+                    now.into(),
+                ]);
+            }
+        }
+        let mut groups: HashMap<(String, String, String), i64> = HashMap::new();
+        for r in bulk::insert(
+            &mut w.tx,
+            "INSERT INTO items (ledger_year, is_group, seq, category, title, state, created_at, \
+             updated_at)",
+            "RETURNING id, seq, category, title",
+            &group_rows,
+        )
+        .await?
+        {
+            groups.insert(
+                (
+                    r.try_get("category")?,
+                    r.try_get("seq")?,
+                    r.try_get("title")?,
+                ),
+                r.try_get("id")?,
             );
-            let parent = if c.row.task.trim().is_empty() {
-                None
-            } else if let Some(id) = groups.get(&key) {
-                Some(*id)
-            } else {
-                let id: i64 = sqlx::query(
-                    "INSERT INTO items (ledger_year, is_group, seq, category, title, state, \
-                     created_at, updated_at) VALUES ($1, 1, $2, $3, $4, 'assigned', $5, $5) \
-                     RETURNING id",
-                )
-                .bind(i64::from(year))
-                .bind(&c.row.seq)
-                .bind(&c.row.category)
-                .bind(c.row.task.trim())
-                .bind(now)
-                .fetch_one(&mut *w.tx)
-                .await?
-                .try_get("id")?;
-                groups.insert(key, id);
-                group_count += 1;
-                Some(id)
-            };
+        }
+        let group_count = groups.len();
+        // Then the measures, each under its group; RETURNING comes in no set order, so ids are
+        // matched back by the dedup key, unique in a checked file.
+        let mut item_rows = Vec::with_capacity(checked.len());
+        for c in &checked {
+            let task = c.row.task.trim();
+            let parent = (!task.is_empty())
+                .then(|| {
+                    groups
+                        .get(&(c.row.category.clone(), c.row.seq.clone(), task.to_owned()))
+                        .copied()
+                })
+                .flatten();
             let (kind, due, milestones, cadence, working_days) = deadline_columns(&c.deadline);
             // An item whose deadline names no cadence reports monthly, by the month's last day.
             let cadence = cadence.or_else(|| Some(DEFAULT_CADENCE.to_owned()));
-            let id: i64 = sqlx::query(
-                "INSERT INTO items (ledger_year, parent_id, seq, category, title, lead_unit_id, \
-                 leader_text, person_text, deadline_text, deadline_kind, due_date, milestones, \
-                 cadence, working_days, note, state, assigned_at, dedup_key, created_at, \
-                 updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
-                 $15, 'assigned', $16, $17, $16, $16) RETURNING id",
-            )
-            .bind(i64::from(year))
-            .bind(parent)
-            .bind(&c.row.seq)
-            .bind(&c.row.category)
-            .bind(c.row.measure.trim())
-            .bind(c.lead.get())
-            .bind(c.row.leader.trim())
-            .bind(c.row.person.trim())
-            .bind(c.row.deadline.trim())
-            .bind(kind)
-            .bind(due)
-            .bind(milestones)
-            .bind(cadence)
-            .bind(working_days)
-            .bind(c.row.note.trim())
-            .bind(now)
-            .bind(&c.dedup)
-            .fetch_one(&mut *w.tx)
-            .await?
-            .try_get("id")?;
-            sqlx::query("INSERT INTO item_units (item_id, unit_id, role) VALUES ($1, $2, 'lead')")
-                .bind(id)
-                .bind(c.lead.get())
-                .execute(&mut *w.tx)
-                .await?;
-            for co in &c.co {
-                sqlx::query(
-                    "INSERT INTO item_units (item_id, unit_id, role) VALUES ($1, $2, 'co') \
-                     ON CONFLICT DO NOTHING",
-                )
-                .bind(id)
-                .bind(co.get())
-                .execute(&mut *w.tx)
-                .await?;
-            }
-            let title = format!("新交办事项：{}", c.row.measure.trim());
+            item_rows.push(vec![
+                i64::from(year).into(),
+                parent.into(),
+                c.row.seq.as_str().into(),
+                c.row.category.as_str().into(),
+                c.row.measure.trim().into(),
+                c.lead.get().into(),
+                c.row.leader.trim().into(),
+                c.row.person.trim().into(),
+                c.row.deadline.trim().into(),
+                kind.into(),
+                due.into(),
+                milestones.into(),
+                cadence.into(),
+                working_days.into(),
+                c.row.note.trim().into(),
+                "assigned".into(),
+                now.into(),
+                c.dedup.as_str().into(),
+                now.into(),
+                now.into(),
+            ]);
+        }
+        let mut ids: HashMap<String, i64> = HashMap::with_capacity(checked.len());
+        for r in bulk::insert(
+            &mut w.tx,
+            "INSERT INTO items (ledger_year, parent_id, seq, category, title, lead_unit_id, \
+             leader_text, person_text, deadline_text, deadline_kind, due_date, milestones, \
+             cadence, working_days, note, state, assigned_at, dedup_key, created_at, updated_at)",
+            "RETURNING id, dedup_key",
+            &item_rows,
+        )
+        .await?
+        {
+            ids.insert(r.try_get("dedup_key")?, r.try_get("id")?);
+        }
+        let mut unit_rows = Vec::new();
+        let mut history_rows = Vec::with_capacity(checked.len());
+        // What each unit is told: its new items, in file order.
+        let mut told: BTreeMap<i64, Vec<(i64, &str)>> = BTreeMap::new();
+        for c in &checked {
+            let id = *ids.get(&c.dedup).ok_or_else(|| {
+                Error::Internal(format!("导入的事项未取回编号：第{}行", c.row.row))
+            })?;
             // The item's units as its rows hold them: the lead, then each co-unit once.
             let mut units = vec![c.lead.get()];
             for co in &c.co {
@@ -505,31 +527,75 @@ impl Store {
                     units.push(co.get());
                 }
             }
+            for (k, &unit) in units.iter().enumerate() {
+                let role = if k == 0 { "lead" } else { "co" };
+                unit_rows.push(vec![id.into(), unit.into(), role.into(), 1.into()]);
+                told.entry(unit)
+                    .or_default()
+                    .push((id, c.row.measure.trim()));
+            }
+            history_rows.push(vec![
+                id.into(),
+                "导入交办".into(),
+                actor.as_str().into(),
+                Arg::Int(None),
+                Arg::Text(None),
+                ItemState::Assigned.code().into(),
+                "".into(),
+                now.into(),
+            ]);
+            w.item_changed(id);
+        }
+        bulk::insert(
+            &mut w.tx,
+            "INSERT INTO item_units (item_id, unit_id, role, item_open)",
+            "",
+            &unit_rows,
+        )
+        .await?;
+        bulk::insert(
+            &mut w.tx,
+            "INSERT INTO item_history (item_id, action, actor_name, unit_id, from_state, \
+             to_state, note, at)",
+            "",
+            &history_rows,
+        )
+        .await?;
+        // One notification per unit for the whole file: a unit given forty items is told once,
+        // with a link to its own items, not forty times (nor forty e-mails).
+        let mut fanout = notify::Fanout::default();
+        for (unit, items) in &told {
+            let (Some(&(first_id, first_title)), Some(key_id)) =
+                (items.first(), items.iter().map(|(id, _)| *id).min())
+            else {
+                continue;
+            };
+            let (title, item_id, body) = if items.len() == 1 {
+                (
+                    format!("新交办事项：{first_title}"),
+                    Some(first_id),
+                    format!("{year}年台账导入，请签收"),
+                )
+            } else {
+                (
+                    format!("新交办事项{}项：{first_title}等", items.len()),
+                    None,
+                    format!("{year}年台账导入，请到“本单位事项”签收"),
+                )
+            };
             fanout
                 .tell_units(
                     &mut w.tx,
-                    &units,
+                    &[*unit],
                     &notify::Message {
                         kind: "assigned",
-                        item_id: Some(id),
+                        item_id,
                         title: &title,
-                        body: &format!("完成时限：{}", c.row.deadline.trim()),
-                        key: &format!("assigned:{id}"),
+                        body: &body,
+                        key: &format!("assigned:import:{key_id}:unit{unit}"),
                     },
                 )
                 .await?;
-            w.item_changed(id);
-            history(
-                &mut w.tx,
-                id,
-                "导入交办",
-                &sup.viewer().display_or_username(),
-                None,
-                None,
-                Some(ItemState::Assigned),
-                "",
-            )
-            .await?;
         }
         w.audit(
             sup.viewer(),

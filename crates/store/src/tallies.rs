@@ -10,10 +10,12 @@
 //! [`crate::Store::check_tallies`] compares every tally with a fresh count.
 
 use crate::Store;
+use crate::bulk::{self, Arg};
 use crate::error::Result;
 use crate::supervision::{Bind, Queue};
 use sqlx::Row;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use zhongshu_domain::supervision::ItemState;
 
 /// The tally row that counts the writes to items (under a year no ledger has).
 const GENERATION: &str = "generation";
@@ -112,78 +114,120 @@ impl Deltas {
     }
 }
 
+/// Items refreshed per round of statements: their ids are written into the statements' text.
+const REFRESH_CHUNK: usize = 500;
+
 /// Re-derives the counted rows of these items and moves the tallies by the difference, inside
-/// the caller's transaction.
+/// the caller's transaction. A few statements per 500 items, not per item: an import changes
+/// ten thousand at once.
 pub(crate) async fn refresh(
     conn: &mut sqlx::AnyConnection,
     items: &[i64],
     lock_rows: bool,
 ) -> Result<()> {
     let mut deltas = Deltas::default();
-    for &id in items {
-        // On PostgreSQL take the item's row lock first: two transactions refreshing one item
-        // then take turns, and the second reads what the first committed. SQLite has one
-        // writer at a time and needs no lock.
+    for chunk in items.chunks(REFRESH_CHUNK) {
+        let mut sorted = chunk.to_vec();
+        sorted.sort_unstable();
+        let list = bulk::id_list(&sorted);
+        // On PostgreSQL take the items' row locks first, in id order: two transactions
+        // refreshing one item then take turns, and the second reads what the first committed.
+        // SQLite has one writer at a time and needs no lock.
         if lock_rows {
-            sqlx::query("UPDATE items SET version = version WHERE id = $1")
-                .bind(id)
-                .execute(&mut *conn)
-                .await?;
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT id FROM items WHERE id IN ({list}) ORDER BY id FOR UPDATE"
+            )))
+            .persistent(false)
+            .fetch_all(&mut *conn)
+            .await?;
         }
-        let old = sqlx::query(
-            "SELECT ledger_year, state, due_date, unacknowledged, coordination, extension \
-             FROM item_counted WHERE item_id = $1",
-        )
-        .bind(id)
-        .fetch_optional(&mut *conn)
+        let mut old: HashMap<i64, Counted> = HashMap::new();
+        for r in sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT item_id AS id, ledger_year, state, due_date, unacknowledged, coordination, \
+             extension FROM item_counted WHERE item_id IN ({list})"
+        )))
+        .persistent(false)
+        .fetch_all(&mut *conn)
         .await?
-        .map(|r| Counted::from_row(&r))
-        .transpose()?;
-        let new = sqlx::query(COUNTED_ONE)
-            .bind(id)
-            .fetch_optional(&mut *conn)
-            .await?
-            .map(|r| Counted::from_row(&r))
-            .transpose()?;
-        // The unit rows say whether the item is open (a unit's open items are found by
-        // them). Set on every changed item, not only when its state moved: a unit added or
-        // reassigned gets a new row, and the update touches no row when nothing differs.
-        let open = new
-            .as_ref()
-            .and_then(|c| zhongshu_domain::supervision::ItemState::from_code(&c.state))
-            .is_some_and(|s| s.is_open());
-        sqlx::query("UPDATE item_units SET item_open = $2 WHERE item_id = $1 AND item_open <> $2")
-            .bind(id)
-            .bind(i64::from(open))
-            .execute(&mut *conn)
-            .await?;
-        // Most writes (a progress report) leave the item counted as it was.
-        if old == new {
-            continue;
+        {
+            old.insert(r.try_get("id")?, Counted::from_row(&r)?);
         }
-        if let Some(old) = old {
-            sqlx::query("DELETE FROM item_counted WHERE item_id = $1")
-                .bind(id)
+        let mut new: HashMap<i64, Counted> = HashMap::new();
+        for r in sqlx::query(sqlx::AssertSqlSafe(
+            COUNTED_ONE.replace("i.id = $1", &format!("i.id IN ({list})")),
+        ))
+        .persistent(false)
+        .fetch_all(&mut *conn)
+        .await?
+        {
+            new.insert(r.try_get("id")?, Counted::from_row(&r)?);
+        }
+        // The unit rows say whether the item is open (a unit's open items are found by them).
+        // Set on every changed item, not only when its state moved: a unit added or reassigned
+        // gets a new row, and the update touches no row when nothing differs.
+        let (open, shut): (Vec<i64>, Vec<i64>) = sorted.iter().partition(|id| {
+            new.get(id)
+                .and_then(|c| ItemState::from_code(&c.state))
+                .is_some_and(|s| s.is_open())
+        });
+        for (ids, flag) in [(open, 1), (shut, 0)] {
+            if !ids.is_empty() {
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "UPDATE item_units SET item_open = {flag} WHERE item_id IN ({}) \
+                     AND item_open <> {flag}",
+                    bulk::id_list(&ids)
+                )))
+                .persistent(false)
                 .execute(&mut *conn)
                 .await?;
-            deltas.add(&old, -1);
+            }
         }
-        if let Some(new) = new {
-            sqlx::query(
-                "INSERT INTO item_counted (item_id, ledger_year, state, due_date, unacknowledged, \
-                 coordination, extension) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(id)
-            .bind(new.ledger_year)
-            .bind(&new.state)
-            .bind(&new.due_date)
-            .bind(i64::from(new.unacknowledged))
-            .bind(i64::from(new.coordination))
-            .bind(i64::from(new.extension))
+        // Most writes (a progress report) leave the item counted as it was.
+        let changed: Vec<i64> = sorted
+            .iter()
+            .copied()
+            .filter(|id| old.get(id) != new.get(id))
+            .collect();
+        let gone: Vec<i64> = changed
+            .iter()
+            .copied()
+            .filter(|id| old.contains_key(id))
+            .collect();
+        if !gone.is_empty() {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DELETE FROM item_counted WHERE item_id IN ({})",
+                bulk::id_list(&gone)
+            )))
+            .persistent(false)
             .execute(&mut *conn)
             .await?;
-            deltas.add(&new, 1);
         }
+        let mut rows = Vec::new();
+        for id in changed {
+            if let Some(old) = old.get(&id) {
+                deltas.add(old, -1);
+            }
+            if let Some(new) = new.get(&id) {
+                deltas.add(new, 1);
+                rows.push(vec![
+                    Arg::from(id),
+                    new.ledger_year.into(),
+                    new.state.clone().into(),
+                    new.due_date.clone().into(),
+                    i64::from(new.unacknowledged).into(),
+                    i64::from(new.coordination).into(),
+                    i64::from(new.extension).into(),
+                ]);
+            }
+        }
+        bulk::insert(
+            conn,
+            "INSERT INTO item_counted (item_id, ledger_year, state, due_date, unacknowledged, \
+             coordination, extension)",
+            "",
+            &rows,
+        )
+        .await?;
     }
     // Any change to items moves the generation, so a cache of something computed from items
     // (the board) knows it is stale, on every node.

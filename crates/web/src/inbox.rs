@@ -46,7 +46,8 @@ async fn read_all(State(state): State<AppState>, session: Session) -> Result<Red
     Ok(Redirect::to("/inbox?ok=all_read"))
 }
 
-/// Marks one notification read and goes to its item.
+/// Marks one notification read and goes to its item; a notice of many items at once (an
+/// import's) goes to the unit's own items.
 async fn open(
     State(state): State<AppState>,
     session: Session,
@@ -59,10 +60,13 @@ async fn open(
         .await?
         .into_iter()
         .find(|n| n.id == id)
-        .and_then(|n| n.item_id)
         .map_or_else(
             || "/inbox".to_owned(),
-            |item| format!("/supervision/items/{item}"),
+            |n| match n.item_id {
+                Some(item) => format!("/supervision/items/{item}"),
+                None if n.kind == "assigned" => "/supervision/mine".to_owned(),
+                None => "/inbox".to_owned(),
+            },
         );
     Ok(Redirect::to(&target))
 }

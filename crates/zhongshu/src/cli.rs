@@ -774,6 +774,9 @@ async fn import_items(
     if !(2000..=2100).contains(&year) {
         return Err(CliError::input(format!("台账年度“{year}”不正确")));
     }
+    // The segmenter's dictionary loads (about 150 ms) while the file is read and checked: the
+    // search entries are written last.
+    tokio::task::spawn_blocking(zhongshu_store::search::warm_up);
     let bytes = std::fs::read(file)
         .map_err(|e| CliError::input(format!("无法读取 {}：{e}", file.display())))?;
     let name = file

@@ -18,6 +18,7 @@ store_tests!(
     the_kept_totals_equal_a_fresh_count_after_a_write_and_as_the_date_moves,
     an_import_writes_every_row_groups_measures_under_their_task_and_opens_the_ledger,
     an_import_with_bad_rows_is_refused_row_by_row_and_writes_nothing,
+    an_import_larger_than_one_statement_keeps_every_row_under_its_group_and_finds_it_by_text,
     importing_the_same_rows_again_is_refused_as_duplicates,
     a_unit_sees_only_the_items_it_leads_or_co_owns,
     an_item_goes_from_assignment_to_closure_and_every_step_is_in_its_history,
@@ -324,6 +325,108 @@ async fn an_import_writes_every_row_groups_measures_under_their_task_and_opens_t
     assert_eq!(year.len(), 1);
     assert_eq!(year[0].title, EDUCATION_1);
     assert_eq!(events(db, AuditCode::ItemsImported).await, 1);
+}
+
+async fn an_import_larger_than_one_statement_keeps_every_row_under_its_group_and_finds_it_by_text(
+    db: &TestDb,
+) {
+    load_demo(db).await;
+    let ducha = sign_in(db, "ducha").await;
+    // 1,200 measures in 150 重点任务: more rows than one multi-row statement takes, so every
+    // table is written in several, and their ids come back by key, not by position.
+    let leads = ["县财政局", "县教育局", "县水利局", "县审计局"];
+    let mut rows = Vec::new();
+    for g in 0..150 {
+        for k in 0..8 {
+            let n = g * 8 + k;
+            let measure = if n == 777 {
+                "完成珍珠湖清淤疏浚工程".to_owned()
+            } else {
+                format!("（{k}）推进第{g}项重点工作第{k}条措施")
+            };
+            let lead = leads[n % leads.len()];
+            let co = leads[(n + 1) % leads.len()];
+            let mut row = task_row(
+                n + 4,
+                &g.to_string(),
+                &format!("重点任务{g}"),
+                &measure,
+                lead,
+                &[co],
+                "年底前",
+            );
+            row.person = format!("责任人{n}");
+            rows.push(row);
+        }
+    }
+    let summary = db
+        .store
+        .import_items(ducha.as_supervisor().unwrap(), YEAR, &rows)
+        .await
+        .expect("import_items");
+    assert_eq!(
+        summary,
+        ImportSummary {
+            items: 1200,
+            groups: 150,
+            ledger_opened: true
+        }
+    );
+    // Each measure sits under the group of its own 重点任务, with its own row's fields.
+    assert_eq!(
+        db.count(
+            "SELECT COUNT(*) AS n FROM items i JOIN items p ON p.id = i.parent_id \
+             WHERE i.is_group = 0 AND p.is_group = 1 AND p.title = '重点任务' || i.seq"
+        )
+        .await,
+        1200
+    );
+    assert_eq!(
+        db.count(
+            "SELECT COUNT(*) AS n FROM items WHERE is_group = 0 AND person_text = \
+             '责任人' || CAST(CAST(seq AS INTEGER) * 8 + CAST(SUBSTR(title, 2, 1) AS INTEGER) \
+             AS TEXT) AND title LIKE '（%'"
+        )
+        .await,
+        1199
+    );
+    assert_eq!(
+        db.count("SELECT COUNT(*) AS n FROM item_units WHERE role = 'lead' AND item_open = 1")
+            .await,
+        1200
+    );
+    assert_eq!(
+        db.count(
+            "SELECT COUNT(*) AS n FROM item_units iu JOIN items i ON i.id = iu.item_id \
+             JOIN units u ON u.id = iu.unit_id WHERE iu.role = 'lead' AND u.id = i.lead_unit_id"
+        )
+        .await,
+        1200
+    );
+    assert_eq!(
+        db.count("SELECT COUNT(*) AS n FROM item_units WHERE role = 'co'")
+            .await,
+        1200
+    );
+    assert_eq!(
+        db.count("SELECT COUNT(*) AS n FROM item_history WHERE action = '导入交办'")
+            .await,
+        1200
+    );
+    let found = db
+        .store
+        .search(&ducha, "珍珠湖清淤", 10)
+        .await
+        .expect("search");
+    assert_eq!(found.item_count, 1, "{found:?}");
+    assert_eq!(found.items[0].title, "完成珍珠湖清淤疏浚工程");
+    assert_eq!(found.items[0].parent_title, "重点任务97");
+    // 县财政局 leads 300 measures and co-owns 300: one notice tells of all 600.
+    let liaison = sign_in(db, "czj_lly").await;
+    assert_eq!(
+        inbox_titles(db, &liaison).await,
+        vec!["新交办事项600项：（0）推进第0项重点工作第0条措施等".to_owned()]
+    );
 }
 
 async fn an_import_with_bad_rows_is_refused_row_by_row_and_writes_nothing(db: &TestDb) {
@@ -892,15 +995,25 @@ async fn an_import_tells_each_units_liaison_and_head_once(db: &TestDb) {
     with_ledger(db).await;
     for username in ["czj_lly", "czj_fzr"] {
         let viewer = sign_in(db, username).await;
-        let titles = inbox_titles(db, &viewer).await;
-        // 县财政局 leads two measures and co-owns a third.
-        assert_eq!(titles.len(), 3, "{username}: {titles:?}");
-        assert!(
-            titles.iter().all(|t| t.starts_with("新交办事项")),
-            "{titles:?}"
+        let inbox = db.store.inbox(&viewer, 100).await.expect("inbox");
+        // 县财政局 leads two measures and co-owns a third: one notice names all three and
+        // leads to the unit's own items, not to one of them.
+        assert_eq!(inbox.len(), 1, "{username}: {inbox:?}");
+        assert_eq!(
+            inbox[0].title,
+            format!("新交办事项3项：{FINANCE_1}等"),
+            "{inbox:?}"
         );
-        assert_eq!(db.store.unread_count(&viewer).await.expect("unread"), 3);
+        assert_eq!(inbox[0].item_id, None, "{inbox:?}");
+        assert_eq!(db.store.unread_count(&viewer).await.expect("unread"), 1);
     }
+    // A unit given one item is told of that item, with its link.
+    let audit = sign_in(db, "sjj_lly").await;
+    let inbox = db.store.inbox(&audit, 100).await.expect("inbox");
+    let (finance_2, _) = item(db, FINANCE_2).await;
+    assert_eq!(inbox.len(), 1, "{inbox:?}");
+    assert_eq!(inbox[0].title, format!("新交办事项：{FINANCE_2}"));
+    assert_eq!(inbox[0].item_id, Some(finance_2));
     // Someone of an unrelated unit is told nothing; neither is the supervision office.
     let other = sign_in(db, "slj_lly").await;
     assert!(inbox_titles(db, &other).await.is_empty());
@@ -909,7 +1022,7 @@ async fn an_import_tells_each_units_liaison_and_head_once(db: &TestDb) {
     db.store.mark_read(&liaison, None).await.expect("mark_read");
     assert_eq!(db.store.unread_count(&liaison).await.expect("unread"), 0);
     let head = sign_in(db, "czj_fzr").await;
-    assert_eq!(db.store.unread_count(&head).await.expect("unread"), 3);
+    assert_eq!(db.store.unread_count(&head).await.expect("unread"), 1);
 }
 
 async fn urging_again_within_the_interval_is_refused_and_each_urge_is_counted(db: &TestDb) {
