@@ -110,6 +110,8 @@ struct Inner {
     calendar_cache: calendar::CalendarCache,
     /// SQLite connections of the read path (see [`read`]); `None` on PostgreSQL.
     readers: Option<read::Readers>,
+    /// Told of every SQLite commit, for the WAL checkpoint task.
+    wal_dirty: Arc<tokio::sync::Notify>,
 }
 
 impl Store {
@@ -119,25 +121,26 @@ impl Store {
         db::migrate(&options.url).await?;
         let pool = db::connect(&options.url, options.max_connections).await?;
         let checkpointer = Checkpointer::new(&options.checkpoint_dir, &options.node_name)?;
-        Ok(Store {
-            inner: Arc::new(Inner {
-                pool,
-                backend,
-                key: options.audit_key,
-                checkpointer,
-                hash_cost: options.hash_cost,
-                urge_interval_ms: std::sync::atomic::AtomicI64::new(24 * 3_600_000),
-                files_dir: options.files_dir,
-                attachment_max_bytes: std::sync::atomic::AtomicU64::new(
-                    attachments::DEFAULT_MAX_BYTES,
-                ),
-                write_gate: (backend == Backend::Sqlite)
-                    .then(|| Arc::new(tokio::sync::Mutex::new(()))),
-                board_cache: boards::BoardCache::default(),
-                calendar_cache: calendar::CalendarCache::default(),
-                readers: (backend == Backend::Sqlite).then(|| read::Readers::for_url(&options.url)),
-            }),
-        })
+        let wal_dirty = Arc::new(tokio::sync::Notify::new());
+        let inner = Arc::new(Inner {
+            pool,
+            backend,
+            key: options.audit_key,
+            checkpointer,
+            hash_cost: options.hash_cost,
+            urge_interval_ms: std::sync::atomic::AtomicI64::new(24 * 3_600_000),
+            files_dir: options.files_dir,
+            attachment_max_bytes: std::sync::atomic::AtomicU64::new(attachments::DEFAULT_MAX_BYTES),
+            write_gate: (backend == Backend::Sqlite).then(|| Arc::new(tokio::sync::Mutex::new(()))),
+            board_cache: boards::BoardCache::default(),
+            calendar_cache: calendar::CalendarCache::default(),
+            readers: (backend == Backend::Sqlite).then(|| read::Readers::for_url(&options.url)),
+            wal_dirty: wal_dirty.clone(),
+        });
+        if backend == Backend::Sqlite {
+            tokio::spawn(checkpoint_wal(Arc::downgrade(&inner), wal_dirty));
+        }
+        Ok(Store { inner })
     }
 
     pub fn backend(&self) -> Backend {
@@ -297,10 +300,49 @@ impl Write<'_> {
         self.tx.commit().await?;
         // The next writer may begin while this one writes its checkpoint.
         drop(self._gate);
+        if self.store.backend() == Backend::Sqlite {
+            self.store.inner.wal_dirty.notify_one();
+        }
         if let Some(head) = self.head {
             self.store.inner.checkpointer.advance(&head);
         }
         Ok(())
+    }
+}
+
+/// How long the WAL checkpoint task lets commits gather before it copies them in.
+const WAL_CHECKPOINT_DELAY: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// Copies committed WAL frames into the SQLite database file, off the writers' path
+/// (docs/decisions.md): woken by commits, it lets a burst of them gather, then runs a passive
+/// checkpoint, which never waits for readers or writers. The pool's connections checkpoint
+/// only as a net, past 20,000 frames. The task ends once the store is closed or dropped;
+/// closing the last connection checkpoints what is left.
+async fn checkpoint_wal(store: std::sync::Weak<Inner>, dirty: Arc<tokio::sync::Notify>) {
+    loop {
+        // Woken by a commit, or now and then to notice that the store is gone.
+        let woken = tokio::time::timeout(std::time::Duration::from_secs(5), dirty.notified())
+            .await
+            .is_ok();
+        if store.upgrade().is_none_or(|s| s.pool.is_closed()) {
+            return;
+        }
+        if !woken {
+            continue;
+        }
+        tokio::time::sleep(WAL_CHECKPOINT_DELAY).await;
+        let Some(inner) = store.upgrade() else {
+            return;
+        };
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&inner.pool)
+            .await
+        {
+            if inner.pool.is_closed() {
+                return;
+            }
+            tracing::warn!("SQLite 日志检查点失败：{e}");
+        }
     }
 }
 

@@ -104,6 +104,14 @@ async fn sqlite_connections_use_wal_full_sync_and_foreign_keys() {
             .try_get(0)
             .unwrap();
         assert_eq!(foreign_keys, 1);
+        // Writers checkpoint only as a net; the store's own task does it (next test).
+        let autocheckpoint: i64 = sqlx::query("PRAGMA wal_autocheckpoint")
+            .fetch_one(&mut **conn)
+            .await
+            .unwrap()
+            .try_get(0)
+            .unwrap();
+        assert_eq!(autocheckpoint, 20_000);
     }
     for conn in held {
         drop(conn);
@@ -121,4 +129,49 @@ async fn sqlite_connections_use_wal_full_sync_and_foreign_keys() {
         "{err}"
     );
     db.finish().await;
+}
+
+/// Whether the SQLite file itself, read without its WAL, holds a unit of this name.
+async fn main_file_has_unit(db: &TestDb, name: &str) -> bool {
+    let dir = tempfile::TempDir::new().unwrap();
+    let source = db
+        .url
+        .trim_start_matches("sqlite://")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    let copy = dir.path().join("copy.db");
+    std::fs::copy(&source, &copy).unwrap();
+    let url = format!("sqlite://{}?mode=rwc", copy.display());
+    let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&url)
+        .await
+        .unwrap();
+    let n: i64 = sqlx::query("SELECT COUNT(*) FROM units WHERE name = $1")
+        .bind(name)
+        .fetch_one(&mut conn)
+        .await
+        .unwrap()
+        .try_get(0)
+        .unwrap();
+    let _ = sqlx::Connection::close(conn).await;
+    n == 1
+}
+
+#[tokio::test]
+async fn a_commit_reaches_the_sqlite_file_soon_without_the_writer_checkpointing() {
+    let db = TestDb::sqlite().await;
+    db.region().await;
+    db.unit(None, "县财政局").await;
+    // The commit is in the WAL at once; the checkpoint task copies it into the file shortly
+    // after (a writer alone would wait for 20,000 frames).
+    let mut reached = false;
+    for _ in 0..50 {
+        if main_file_has_unit(&db, "县财政局").await {
+            reached = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(reached, "the commit never reached the database file");
 }
