@@ -110,6 +110,7 @@ struct Inner {
     calendar_cache: calendar::CalendarCache,
     /// SQLite connections of the read path (see [`read`]); `None` on PostgreSQL.
     readers: Option<read::Readers>,
+    sum_cache: tallies::SumCache,
     /// Told of every SQLite commit, for the WAL checkpoint task.
     wal_dirty: Arc<tokio::sync::Notify>,
 }
@@ -135,6 +136,7 @@ impl Store {
             board_cache: boards::BoardCache::default(),
             calendar_cache: calendar::CalendarCache::default(),
             readers: (backend == Backend::Sqlite).then(|| read::Readers::for_url(&options.url)),
+            sum_cache: tallies::SumCache::default(),
             wal_dirty: wal_dirty.clone(),
         });
         if backend == Backend::Sqlite {

@@ -445,6 +445,54 @@ pub(crate) async fn rebuild(conn: &mut sqlx::AnyConnection) -> Result<()> {
     Ok(())
 }
 
+/// Tally sums read lately, each with the generation it was read at. A ledger page reads four or
+/// five sums (its total, the queue counts, red and yellow: a fifth of its CPU at city scale);
+/// they change only when items do, and every such write moves the generation, on every node.
+/// So a sum is read again only when the generation moved; the date is in its key (red and
+/// yellow depend on it), so it is also exact when the date changes.
+#[derive(Debug, Default)]
+pub(crate) struct SumCache {
+    sums: std::sync::Mutex<HashMap<String, (i64, Vec<crate::read::Row>)>>,
+}
+
+/// Sum statements a store remembers at most (filters × days; cleared when full).
+const SUM_CACHE_SIZE: usize = 512;
+
+/// The rows of a tally statement, from the cache while the generation has not moved.
+async fn cached_rows(store: &Store, sql: &str, binds: &[Bind]) -> Result<Vec<crate::read::Row>> {
+    // The generation first: rows read after it are at least that new, so a row kept under a
+    // generation is never older than it.
+    let generation = store
+        .read_count(
+            "SELECT n FROM item_tallies WHERE ledger_year = $1 AND name = $2",
+            &[Bind::I(GENERATION_YEAR), Bind::S(GENERATION.to_owned())],
+        )
+        .await?;
+    let key = format!("{sql}|{binds:?}");
+    let cache = &store.inner.sum_cache;
+    if let Some((at, rows)) = cache.sums.lock().ok().and_then(|m| m.get(&key).cloned())
+        && at == generation
+    {
+        return Ok(rows);
+    }
+    let rows = store.read(sql, binds).await?;
+    if let Ok(mut sums) = cache.sums.lock() {
+        if sums.len() >= SUM_CACHE_SIZE {
+            sums.clear();
+        }
+        sums.insert(key, (generation, rows.clone()));
+    }
+    Ok(rows)
+}
+
+/// A single `n` of a tally statement, as [`cached_rows`] reads it.
+async fn cached_count(store: &Store, sql: &str, binds: &[Bind]) -> Result<i64> {
+    Ok(match cached_rows(store, sql, binds).await?.first() {
+        Some(row) => row.try_get::<Option<i64>>("n")?.unwrap_or(0),
+        None => 0,
+    })
+}
+
 /// The sum of the named tallies (`name` exactly, or every name starting with `prefix` when
 /// `name` ends with `%`) of one ledger year or of all.
 pub(crate) async fn named_sum(store: &Store, year: Option<i64>, name: &str) -> Result<i64> {
@@ -460,7 +508,7 @@ pub(crate) async fn named_sum(store: &Store, year: Option<i64>, name: &str) -> R
     );
     let mut binds = vec![Bind::S(name.to_owned())];
     binds.extend(year.map(Bind::I));
-    store.read_count(&sql, &binds).await
+    cached_count(store, &sql, &binds).await
 }
 
 /// Several named tallies (exact names) of one ledger year or of all, in one query.
@@ -481,7 +529,7 @@ pub(crate) async fn named_sums(
     let mut binds: Vec<Bind> = names.iter().map(|n| Bind::S((*n).to_owned())).collect();
     binds.extend(year.map(Bind::I));
     let mut sums = std::collections::HashMap::new();
-    for r in store.read(&sql, &binds).await? {
+    for r in cached_rows(store, &sql, &binds).await? {
         sums.insert(r.try_get("name")?, r.try_get("n")?);
     }
     Ok(sums)
@@ -516,5 +564,5 @@ pub(crate) async fn due_sum(
     if let Some(to) = to {
         push(&mut sql, "due_date <=", Bind::S(to.to_owned()));
     }
-    store.read_count(&sql, &binds).await
+    cached_count(store, &sql, &binds).await
 }
