@@ -147,6 +147,9 @@ impl Checkpointer {
         loop {
             let next = match self.state.lock() {
                 Ok(mut state) => match state.pending.take() {
+                    // A head posted while a newer one was being written (an earlier commit
+                    // whose writer came late) must not move the file back.
+                    Some(next) if next.seq <= state.written => continue,
                     Some(next) => next,
                     None => {
                         state.writing = false;
@@ -490,6 +493,38 @@ impl Store {
                 prev_hash = stored_hash;
                 expected_id += 1;
             }
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_checkpoint_posted_late_by_an_earlier_commit_never_moves_the_file_back() {
+        // Eight committers post heads 1..=8 at once, the later commits first: whoever writes,
+        // and in whatever order the others arrive, the file ends at 8.
+        for _ in 0..20 {
+            let dir = tempfile::TempDir::new().unwrap();
+            let checkpointer = Checkpointer::new(dir.path(), "node").unwrap();
+            let start = std::sync::Barrier::new(8);
+            std::thread::scope(|scope| {
+                for seq in (1..=8).rev() {
+                    let (checkpointer, start) = (&checkpointer, &start);
+                    scope.spawn(move || {
+                        start.wait();
+                        checkpointer.advance(&ChainHead {
+                            seq,
+                            hash: format!("h{seq}"),
+                        });
+                    });
+                }
+            });
+            let found = read_checkpoints(dir.path()).unwrap();
+            assert_eq!(found.len(), 1);
+            assert_eq!(found[0].1.seq, 8, "{found:?}");
         }
     }
 }
