@@ -12,6 +12,7 @@ use jiff::civil::Date;
 use serde_json::json;
 use sqlx::Row;
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 use zhongshu_domain::access::{Capability, Supervisor, Viewer};
 use zhongshu_domain::audit::AuditCode;
 use zhongshu_domain::calendar::WorkCalendar;
@@ -690,25 +691,25 @@ impl Store {
         let Some((where_sql, binds)) = open_where(viewer) else {
             return Ok(UnitOpenPage::default());
         };
-        let sql = format!(
-            "SELECT i.id, i.state, i.due_date, i.cadence, i.urgency, i.assigned_at, i.due_at, \
-             (SELECT MAX(x.last_report_at) FROM item_units x WHERE x.item_id = i.id) \
-             AS last_report_max FROM items i WHERE i.is_group = 0 {where_sql} LIMIT 10000"
-        );
         let calendar = self.work_calendar().await?;
-        let mut keys = Vec::new();
-        for r in self.read(&sql, &binds).await? {
-            let last: Option<i64> = r.try_get("last_report_max")?;
-            let light = row_signal(&r, last, &calendar, today, yellow_days)?;
-            let rank = match light {
-                Signal::Red => 0,
-                Signal::Yellow => 1,
-                Signal::Stalled => 2,
-                _ => 3,
-            };
-            keys.push((rank, last.unwrap_or(i64::MIN), r.try_get::<i64>("id")?));
-        }
-        keys.sort_unstable();
+        // The order depends on the items (every change moves the generation), the day and,
+        // for 特急 items counted in hours, the time: kept a minute at most.
+        let key = format!(
+            "{where_sql}|{binds:?}|{today}|{yellow_days}|{}|{}",
+            now_ms() / 60_000,
+            tallies::current_generation(self).await?
+        );
+        let keys = match self.inner.open_order_cache.get(&key) {
+            Some(keys) => keys,
+            None => {
+                let keys = Arc::new(
+                    self.open_order(where_sql, &binds, &calendar, today, yellow_days)
+                        .await?,
+                );
+                self.inner.open_order_cache.put(key, keys.clone());
+                keys
+            }
+        };
         let count = |rank: u8| keys.iter().filter(|k| k.0 == rank).count();
         let (total, red, yellow, stalled) = (keys.len(), count(0), count(1), count(2));
         let page_size = page_size.max(1);
@@ -749,6 +750,36 @@ impl Store {
             page,
             pages,
         })
+    }
+
+    /// Every open item of `where_sql`, most pressing first, as (rank, last report, id).
+    async fn open_order(
+        &self,
+        where_sql: &str,
+        binds: &[Bind],
+        calendar: &WorkCalendar,
+        today: Date,
+        yellow_days: u32,
+    ) -> Result<Vec<(u8, i64, i64)>> {
+        let sql = format!(
+            "SELECT i.id, i.state, i.due_date, i.cadence, i.urgency, i.assigned_at, i.due_at, \
+             (SELECT MAX(x.last_report_at) FROM item_units x WHERE x.item_id = i.id) \
+             AS last_report_max FROM items i WHERE i.is_group = 0 {where_sql} LIMIT 10000"
+        );
+        let mut keys = Vec::new();
+        for r in self.read(&sql, binds).await? {
+            let last: Option<i64> = r.try_get("last_report_max")?;
+            let light = row_signal(&r, last, calendar, today, yellow_days)?;
+            let rank = match light {
+                Signal::Red => 0,
+                Signal::Yellow => 1,
+                Signal::Stalled => 2,
+                _ => 3,
+            };
+            keys.push((rank, last.unwrap_or(i64::MIN), r.try_get::<i64>("id")?));
+        }
+        keys.sort_unstable();
+        Ok(keys)
     }
 
     async fn list_items_where(
@@ -2571,6 +2602,34 @@ fn open_where(viewer: &Viewer) -> Option<(&'static str, Vec<Bind>)> {
              AND v.item_open = 1)",
             vec![Bind::I(unit.get())],
         )),
+    }
+}
+
+/// Each unit's open items in order of pressure (rank, last report, id), by unit, day, minute
+/// and items generation: the batch page of a busy city unit ranks hundreds of items, and most
+/// requests follow no change.
+#[derive(Debug, Default)]
+pub(crate) struct OpenOrderCache {
+    orders: std::sync::Mutex<HashMap<String, OpenOrder>>,
+}
+
+type OpenOrder = Arc<Vec<(u8, i64, i64)>>;
+
+/// Orders a store keeps at most (cleared when full).
+const OPEN_ORDER_CACHE_SIZE: usize = 1024;
+
+impl OpenOrderCache {
+    fn get(&self, key: &str) -> Option<OpenOrder> {
+        self.orders.lock().ok()?.get(key).cloned()
+    }
+
+    fn put(&self, key: String, order: OpenOrder) {
+        if let Ok(mut orders) = self.orders.lock() {
+            if orders.len() >= OPEN_ORDER_CACHE_SIZE {
+                orders.clear();
+            }
+            orders.insert(key, order);
+        }
     }
 }
 

@@ -458,16 +458,21 @@ pub(crate) struct SumCache {
 /// Sum statements a store remembers at most (filters × days; cleared when full).
 const SUM_CACHE_SIZE: usize = 512;
 
-/// The rows of a tally statement, from the cache while the generation has not moved.
-async fn cached_rows(store: &Store, sql: &str, binds: &[Bind]) -> Result<Vec<crate::read::Row>> {
-    // The generation first: rows read after it are at least that new, so a row kept under a
-    // generation is never older than it.
-    let generation = store
+/// The items generation, read on the pages' read path (see [`generation`]).
+pub(crate) async fn current_generation(store: &Store) -> Result<i64> {
+    store
         .read_count(
             "SELECT n FROM item_tallies WHERE ledger_year = $1 AND name = $2",
             &[Bind::I(GENERATION_YEAR), Bind::S(GENERATION.to_owned())],
         )
-        .await?;
+        .await
+}
+
+/// The rows of a tally statement, from the cache while the generation has not moved.
+async fn cached_rows(store: &Store, sql: &str, binds: &[Bind]) -> Result<Vec<crate::read::Row>> {
+    // The generation first: rows read after it are at least that new, so a row kept under a
+    // generation is never older than it.
+    let generation = current_generation(store).await?;
     let key = format!("{sql}|{binds:?}");
     let cache = &store.inner.sum_cache;
     if let Some((at, rows)) = cache.sums.lock().ok().and_then(|m| m.get(&key).cloned())

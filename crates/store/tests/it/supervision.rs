@@ -1944,6 +1944,20 @@ async fn a_units_open_page_puts_the_overdue_first_and_counts_only_its_open_items
     assert_eq!(paged, titles);
     assert_eq!(page(czj.clone(), 99, 1).await.page, 3);
 
+    // A report moves its item behind the others of its rank at once (the kept order is read
+    // again after any change).
+    let reported = item_id(db, titles[1]).await;
+    act(db, &czj, reported, Action::Acknowledge, "")
+        .await
+        .unwrap();
+    db.store
+        .report_progress(&czj, reported, &report("已完成部分工作"))
+        .await
+        .unwrap();
+    let moved = page(czj.clone(), 1, 50).await;
+    let order: Vec<&str> = moved.rows.iter().map(|r| r.title.as_str()).collect();
+    assert_eq!(order, [titles[0], titles[2], titles[1]]);
+
     // A cancelled item leaves the unit's open page; another unit's page never shows them.
     let ducha = sign_in(db, "ducha").await;
     let education = item_id(db, EDUCATION_1).await;
