@@ -8,9 +8,8 @@
 
 use crate::Store;
 use crate::error::{Error, Result};
-use crate::supervision::{ItemFilter, ItemRow};
+use crate::supervision::{Bind, ItemFilter, ItemRow};
 use jiff::civil::Date;
-use sqlx::Row;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use zhongshu_domain::access::{Capability, Forbidden, Viewer};
@@ -195,7 +194,7 @@ impl Store {
         yellow_days: u32,
     ) -> Result<Board> {
         let rows = self
-            .list_items(
+            .list_items_without_progress(
                 viewer,
                 &ItemFilter {
                     year: filter.year,
@@ -240,11 +239,8 @@ impl Store {
              JOIN units un ON un.id = iu.unit_id JOIN items i ON i.id = iu.item_id \
              WHERE i.is_group = 0{year_sql} ORDER BY iu.item_id, un.sort_order, un.id"
         );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        if let Some(year) = year {
-            q = q.bind(year);
-        }
-        for r in q.fetch_all(self.pool()).await? {
+        let binds: Vec<Bind> = year.map(Bind::I).into_iter().collect();
+        for r in self.read(&sql, &binds).await? {
             let item: i64 = r.try_get("item_id")?;
             if !visible.contains(&item) {
                 continue;
@@ -262,11 +258,7 @@ impl Store {
         let sql = format!(
             "SELECT i.id, i.milestones, i.assigned_at FROM items i WHERE i.is_group = 0{year_sql}"
         );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        if let Some(year) = year {
-            q = q.bind(year);
-        }
-        for r in q.fetch_all(self.pool()).await? {
+        for r in self.read(&sql, &binds).await? {
             let id: i64 = r.try_get("id")?;
             if visible.contains(&id) {
                 extra.insert(id, (r.try_get("milestones")?, r.try_get("assigned_at")?));

@@ -791,6 +791,34 @@ impl Store {
         yellow_days: u32,
         limit: i64,
     ) -> Result<Vec<ItemRow>> {
+        self.list_items_detail(viewer, filter, extra, today, yellow_days, limit, true)
+            .await
+    }
+
+    /// As [`Store::list_items`] without each item's latest progress (`latest_progress` empty).
+    pub(crate) async fn list_items_without_progress(
+        &self,
+        viewer: &Viewer,
+        filter: &ItemFilter,
+        today: Date,
+        yellow_days: u32,
+        limit: i64,
+    ) -> Result<Vec<ItemRow>> {
+        self.list_items_detail(viewer, filter, "", today, yellow_days, limit, false)
+            .await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn list_items_detail(
+        &self,
+        viewer: &Viewer,
+        filter: &ItemFilter,
+        extra: &'static str,
+        today: Date,
+        yellow_days: u32,
+        limit: i64,
+        latest: bool,
+    ) -> Result<Vec<ItemRow>> {
         let (mut where_sql, binds) = match item_where(viewer, filter) {
             Some(w) => w,
             None => return Ok(Vec::new()),
@@ -808,7 +836,7 @@ impl Store {
             .iter()
             .filter_map(|r| r.try_get::<i64>("id").ok())
             .collect();
-        let extras = self.item_extras(&ids).await?;
+        let extras = self.item_extras_for(&ids, latest).await?;
         rows.iter()
             .map(|r| item_from_row(r, &extras, &calendar, today, yellow_days))
             .collect()
@@ -978,6 +1006,12 @@ impl Store {
     /// Co-units, latest progress and last report time for a page of items, in three queries
     /// rather than three per item.
     async fn item_extras(&self, ids: &[i64]) -> Result<Extras> {
+        self.item_extras_for(ids, true).await
+    }
+
+    /// As [`Store::item_extras`]; without `latest`, no latest progress (the board shows none,
+    /// and for a city year it is 50,000 report texts).
+    async fn item_extras_for(&self, ids: &[i64], latest: bool) -> Result<Extras> {
         let mut extras = Extras::default();
         if ids.is_empty() {
             return Ok(extras);
@@ -1002,6 +1036,9 @@ impl Store {
             let last: Option<i64> = r.try_get("last_report_at")?;
             let slot = extras.last_report.entry(item).or_default();
             *slot = (*slot).max(last);
+        }
+        if !latest {
+            return Ok(extras);
         }
         let rows = self
             .read(
