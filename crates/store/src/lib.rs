@@ -111,7 +111,8 @@ struct Inner {
     /// SQLite connections of the read path (see [`read`]); `None` on PostgreSQL.
     readers: Option<read::Readers>,
     sum_cache: tallies::SumCache,
-    open_order_cache: supervision::OpenOrderCache,
+    open_order_cache: supervision::KeptLists<supervision::OpenOrder>,
+    signal_list_cache: supervision::KeptLists<Vec<i64>>,
     /// Told of every SQLite commit, for the WAL checkpoint task.
     wal_dirty: Arc<tokio::sync::Notify>,
 }
@@ -138,7 +139,8 @@ impl Store {
             calendar_cache: calendar::CalendarCache::default(),
             readers: (backend == Backend::Sqlite).then(|| read::Readers::for_url(&options.url)),
             sum_cache: tallies::SumCache::default(),
-            open_order_cache: supervision::OpenOrderCache::default(),
+            open_order_cache: supervision::KeptLists::default(),
+            signal_list_cache: supervision::KeptLists::default(),
             wal_dirty: wal_dirty.clone(),
         });
         if backend == Backend::Sqlite {

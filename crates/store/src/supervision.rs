@@ -721,26 +721,7 @@ impl Store {
             .take(page_size)
             .map(|k| k.2)
             .collect();
-        let mut rows = Vec::with_capacity(ids.len());
-        if !ids.is_empty() {
-            let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
-            let sql = format!(
-                "SELECT {ITEM_COLUMNS} FROM items i LEFT JOIN items p ON p.id = i.parent_id \
-                 LEFT JOIN units u ON u.id = i.lead_unit_id WHERE i.id IN ({list})"
-            );
-            let extras = self.item_extras(&ids).await?;
-            let mut by_id = HashMap::new();
-            for r in self.read(&sql, &[]).await? {
-                let row = item_from_row(&r, &extras, &calendar, today, yellow_days)?;
-                by_id.insert(row.id, row);
-            }
-            for id in &ids {
-                if let Some(mut row) = by_id.remove(id) {
-                    extras.fill(&mut row);
-                    rows.push(row);
-                }
-            }
-        }
+        let rows = self.rows_in_order(&ids, today, yellow_days).await?;
         Ok(UnitOpenPage {
             rows,
             total,
@@ -780,6 +761,77 @@ impl Store {
         }
         keys.sort_unstable();
         Ok(keys)
+    }
+
+    /// The ids of the items matching `filter` whose signal is `signal`, in list order (year
+    /// descending, then id), kept by filter, day, minute and items generation.
+    async fn signal_list(
+        &self,
+        viewer: &Viewer,
+        filter: &ItemFilter,
+        signal: Signal,
+        today: Date,
+        yellow_days: u32,
+    ) -> Result<Arc<Vec<i64>>> {
+        let Some((where_sql, binds)) = item_where(viewer, filter) else {
+            return Ok(Arc::default());
+        };
+        let key = format!(
+            "{signal:?}|{where_sql}|{binds:?}|{today}|{yellow_days}|{}|{}",
+            now_ms() / 60_000,
+            tallies::current_generation(self).await?
+        );
+        if let Some(ids) = self.inner.signal_list_cache.get(&key) {
+            return Ok(ids);
+        }
+        let parent_join = if filter.query.as_ref().is_some_and(|q| !q.trim().is_empty()) {
+            " LEFT JOIN items p ON p.id = i.parent_id"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "SELECT i.id, i.state, i.due_date, i.cadence, i.urgency, i.assigned_at, i.due_at, \
+             (SELECT MAX(x.last_report_at) FROM item_units x WHERE x.item_id = i.id) \
+             AS last_report_max FROM items i{parent_join} WHERE i.is_group = 0 {where_sql} \
+             ORDER BY i.ledger_year DESC, i.id LIMIT 100000"
+        );
+        let calendar = self.work_calendar().await?;
+        let mut ids = Vec::new();
+        for r in self.read(&sql, &binds).await? {
+            let last: Option<i64> = r.try_get("last_report_max")?;
+            if row_signal(&r, last, &calendar, today, yellow_days)? == signal {
+                ids.push(r.try_get::<i64>("id")?);
+            }
+        }
+        let ids = Arc::new(ids);
+        self.inner.signal_list_cache.put(key, ids.clone());
+        Ok(ids)
+    }
+
+    /// These items in full, in this order (ids the viewer was shown by a visible list).
+    async fn rows_in_order(
+        &self,
+        ids: &[i64],
+        today: Date,
+        yellow_days: u32,
+    ) -> Result<Vec<ItemRow>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let calendar = self.work_calendar().await?;
+        let sql = format!(
+            "SELECT {ITEM_COLUMNS} FROM items i LEFT JOIN items p ON p.id = i.parent_id \
+             LEFT JOIN units u ON u.id = i.lead_unit_id WHERE i.id IN ({})",
+            crate::bulk::id_list(ids)
+        );
+        let extras = self.item_extras(ids).await?;
+        let mut by_id = HashMap::new();
+        for r in self.read(&sql, &[]).await? {
+            let mut row = item_from_row(&r, &extras, &calendar, today, yellow_days)?;
+            extras.fill(&mut row);
+            by_id.insert(row.id, row);
+        }
+        Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
     }
 
     async fn list_items_where(
@@ -863,20 +915,21 @@ impl Store {
             signal_filter,
             Some(Signal::Stalled | Signal::Green | Signal::None)
         ) {
-            // Not expressible as a plain condition: filter every matching row in Rust.
-            let all: Vec<ItemRow> = self
-                .list_items(viewer, filter, today, yellow_days, 100_000)
-                .await?
-                .into_iter()
-                .filter(|r| Some(r.signal) == signal_filter)
-                .collect();
-            let total = i64::try_from(all.len()).unwrap_or(i64::MAX);
+            // Not expressible as a plain condition (it depends on each item's report
+            // cadence): the matching ids, in list order, from narrow rows, kept until items
+            // change; then the page's rows in full.
+            let signal = signal_filter.unwrap_or(Signal::None);
+            let ids = self
+                .signal_list(viewer, filter, signal, today, yellow_days)
+                .await?;
+            let total = i64::try_from(ids.len()).unwrap_or(i64::MAX);
             let start = match after {
-                Some(id) => all.iter().position(|r| r.id == id).map_or(0, |p| p + 1),
+                Some(id) => ids.iter().position(|&i| i == id).map_or(0, |p| p + 1),
                 None => 0,
             };
             let take = usize::try_from(limit).unwrap_or(50);
-            let rows: Vec<ItemRow> = all.into_iter().skip(start).take(take + 1).collect();
+            let page: Vec<i64> = ids.iter().skip(start).take(take + 1).copied().collect();
+            let rows = self.rows_in_order(&page, today, yellow_days).await?;
             return Ok(page_of(rows, take, total));
         }
         let Some((mut where_sql, mut binds)) = item_where(viewer, filter) else {
@@ -2642,33 +2695,43 @@ fn open_where(viewer: &Viewer) -> Option<(&'static str, Vec<Bind>)> {
     }
 }
 
-/// Each unit's open items in order of pressure (rank, last report, id), by unit, day, minute
-/// and items generation: the batch page of a busy city unit ranks hundreds of items, and most
-/// requests follow no change.
-#[derive(Debug, Default)]
-pub(crate) struct OpenOrderCache {
-    orders: std::sync::Mutex<HashMap<String, OpenOrder>>,
+/// Lists kept by a key that holds the items generation, the day and the minute: each unit's
+/// open items in order of pressure (the batch page of a busy city unit ranks hundreds), and the
+/// ids of a ledger filtered by a signal that only each item's cadence decides (stalled, green).
+/// Most requests follow no change to any item.
+#[derive(Debug)]
+pub(crate) struct KeptLists<T> {
+    lists: std::sync::Mutex<HashMap<String, Arc<T>>>,
 }
 
-type OpenOrder = Arc<Vec<(u8, i64, i64)>>;
-
-/// Orders a store keeps at most (cleared when full).
-const OPEN_ORDER_CACHE_SIZE: usize = 1024;
-
-impl OpenOrderCache {
-    fn get(&self, key: &str) -> Option<OpenOrder> {
-        self.orders.lock().ok()?.get(key).cloned()
-    }
-
-    fn put(&self, key: String, order: OpenOrder) {
-        if let Ok(mut orders) = self.orders.lock() {
-            if orders.len() >= OPEN_ORDER_CACHE_SIZE {
-                orders.clear();
-            }
-            orders.insert(key, order);
+impl<T> Default for KeptLists<T> {
+    fn default() -> Self {
+        KeptLists {
+            lists: std::sync::Mutex::new(HashMap::new()),
         }
     }
 }
+
+/// Lists a store keeps at most of each kind (cleared when full).
+const KEPT_LISTS: usize = 1024;
+
+impl<T> KeptLists<T> {
+    fn get(&self, key: &str) -> Option<Arc<T>> {
+        self.lists.lock().ok()?.get(key).cloned()
+    }
+
+    fn put(&self, key: String, list: Arc<T>) {
+        if let Ok(mut lists) = self.lists.lock() {
+            if lists.len() >= KEPT_LISTS {
+                lists.clear();
+            }
+            lists.insert(key, list);
+        }
+    }
+}
+
+/// A unit's open items, most pressing first: (rank, last report, id).
+pub(crate) type OpenOrder = Vec<(u8, i64, i64)>;
 
 /// One page of a unit's open items, most pressing first, with the counts of all of them.
 #[derive(Clone, Debug, Default)]

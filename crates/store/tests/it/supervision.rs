@@ -1860,6 +1860,28 @@ async fn the_kept_totals_equal_a_fresh_count_after_a_write_and_as_the_date_moves
                             "{stage}: {state:?} total"
                         );
                     }
+                    // Stalled, green and closed depend on each item's cadence, not only on
+                    // columns: their lists are kept until an item changes or the day moves.
+                    for signal in [Signal::Stalled, Signal::Green, Signal::None] {
+                        let page = db
+                            .store
+                            .list_items_page(&ducha, &filter, Some(signal), None, day, 3, 2)
+                            .await
+                            .unwrap();
+                        let fresh: Vec<i64> = all
+                            .iter()
+                            .filter(|r| r.signal == signal)
+                            .map(|r| r.id)
+                            .collect();
+                        assert_eq!(
+                            page.total,
+                            i64::try_from(fresh.len()).unwrap(),
+                            "{stage}: {signal:?} total on {day}"
+                        );
+                        let shown: Vec<i64> = page.rows.iter().map(|r| r.id).collect();
+                        assert_eq!(shown, fresh[..fresh.len().min(2)], "{stage}: {signal:?}");
+                        assert!(page.rows.iter().all(|r| r.signal == signal));
+                    }
                 }
             }
             assert_eq!(
