@@ -8,7 +8,7 @@
 
 use crate::Store;
 use crate::error::{Error, Result};
-use crate::supervision::{Bind, ItemFilter, ItemRow};
+use crate::supervision::{Bind, ItemFilter, ItemRow, KeptLists};
 use jiff::civil::Date;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
@@ -34,24 +34,18 @@ pub const MATRIX_SIGNALS: [Signal; 4] =
 const BOARD_CACHE_SIZE: usize = 32;
 
 /// Boards computed lately, by filter, day, hour and items generation.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct BoardCache {
-    boards: std::sync::Mutex<HashMap<String, Arc<Board>>>,
+    boards: KeptLists<Board>,
     /// Held while a board is computed.
     computing: tokio::sync::Mutex<()>,
 }
 
-impl BoardCache {
-    fn get(&self, key: &str) -> Option<Arc<Board>> {
-        self.boards.lock().ok()?.get(key).cloned()
-    }
-
-    fn put(&self, key: String, board: Arc<Board>) {
-        if let Ok(mut boards) = self.boards.lock() {
-            if boards.len() >= BOARD_CACHE_SIZE {
-                boards.clear();
-            }
-            boards.insert(key, board);
+impl Default for BoardCache {
+    fn default() -> Self {
+        BoardCache {
+            boards: KeptLists::with_capacity(BOARD_CACHE_SIZE),
+            computing: tokio::sync::Mutex::new(()),
         }
     }
 }
@@ -169,20 +163,20 @@ impl Store {
             crate::tallies::generation(self.pool()).await?
         );
         let cache = &self.inner.board_cache;
-        if let Some(board) = cache.get(&key) {
+        if let Some(board) = cache.boards.get(&key) {
             return Ok(board);
         }
         // One board is computed at a time: the others asking wait for it rather than each
         // computing the same board (32 at once would take the server's memory and minutes).
         let _turn = cache.computing.lock().await;
-        if let Some(board) = cache.get(&key) {
+        if let Some(board) = cache.boards.get(&key) {
             return Ok(board);
         }
         let board = Arc::new(
             self.compute_board(viewer, filter, today, yellow_days)
                 .await?,
         );
-        cache.put(key, board.clone());
+        cache.boards.put(key, board.clone());
         Ok(board)
     }
 

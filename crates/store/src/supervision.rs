@@ -2702,27 +2702,34 @@ fn open_where(viewer: &Viewer) -> Option<(&'static str, Vec<Bind>)> {
 #[derive(Debug)]
 pub(crate) struct KeptLists<T> {
     lists: std::sync::Mutex<HashMap<String, Arc<T>>>,
+    /// How many it keeps at most (all are dropped when it is full).
+    capacity: usize,
 }
 
 impl<T> Default for KeptLists<T> {
     fn default() -> Self {
-        KeptLists {
-            lists: std::sync::Mutex::new(HashMap::new()),
-        }
+        KeptLists::with_capacity(KEPT_LISTS)
     }
 }
 
-/// Lists a store keeps at most of each kind (cleared when full).
+/// Lists a store keeps at most of each kind.
 const KEPT_LISTS: usize = 1024;
 
 impl<T> KeptLists<T> {
-    fn get(&self, key: &str) -> Option<Arc<T>> {
+    pub(crate) fn with_capacity(capacity: usize) -> Self {
+        KeptLists {
+            lists: std::sync::Mutex::new(HashMap::new()),
+            capacity,
+        }
+    }
+
+    pub(crate) fn get(&self, key: &str) -> Option<Arc<T>> {
         self.lists.lock().ok()?.get(key).cloned()
     }
 
-    fn put(&self, key: String, list: Arc<T>) {
+    pub(crate) fn put(&self, key: String, list: Arc<T>) {
         if let Ok(mut lists) = self.lists.lock() {
-            if lists.len() >= KEPT_LISTS {
+            if lists.len() >= self.capacity {
                 lists.clear();
             }
             lists.insert(key, list);
