@@ -581,7 +581,7 @@ impl Store {
                 (
                     format!("新交办事项{}项：{first_title}等", items.len()),
                     None,
-                    format!("{year}年台账导入，请到“本单位事项”签收"),
+                    format!("{year}年台账导入，请到“本单位督办”签收"),
                 )
             };
             fanout
