@@ -272,6 +272,15 @@ impl Store {
         .await?;
         let after = load_unit(&mut w.tx, id).await?;
         let code = if before.name != after.name {
+            // The items it leads are found by their lead unit's name too: their search
+            // entries are written again with the new one when this commits.
+            let led = sqlx::query("SELECT id FROM items WHERE lead_unit_id = $1 AND is_group = 0")
+                .bind(id.get())
+                .fetch_all(&mut *w.tx)
+                .await?;
+            for r in &led {
+                w.item_changed(r.try_get("id")?);
+            }
             AuditCode::UnitRenamed
         } else {
             AuditCode::UnitUpdated

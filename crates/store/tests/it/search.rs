@@ -23,6 +23,7 @@ store_tests!(
     an_empty_or_punctuation_only_query_is_refused_in_chinese,
     hits_of_the_newest_ledger_year_come_first,
     a_rebuild_writes_every_entry_again,
+    a_renamed_unit_s_items_are_found_by_its_new_name,
 );
 
 const TODAY: Date = date(2026, 3, 2);
@@ -570,4 +571,31 @@ async fn a_rebuild_writes_every_entry_again(db: &TestDb) {
     let again = search(db, &ducha, "整改").await;
     assert_eq!((again.item_count, again.report_count), (2, 1));
     assert_eq!(db.count("SELECT COUNT(*) AS n FROM item_search").await, 4);
+}
+
+async fn a_renamed_unit_s_items_are_found_by_its_new_name(db: &TestDb) {
+    with_ledger(db).await;
+    let ducha = sign_in(db, "ducha").await;
+    assert!(search(db, &ducha, "国有资产").await.items.is_empty());
+    let console = Viewer::console();
+    let id = zhongshu_domain::ids::UnitId::from_db(unit(db, "县财政局").await);
+    let before = db.store.get_unit(&console, id).await.unwrap();
+    db.store
+        .update_unit(
+            console.as_sys_admin().unwrap(),
+            id,
+            zhongshu_store::units::UnitChanges {
+                name: zhongshu_domain::org::UnitName::parse("县财政和国有资产局").unwrap(),
+                unit_type: before.unit_type,
+                key_reporting: before.key_reporting,
+                sort_order: before.sort_order,
+                version: before.version,
+            },
+        )
+        .await
+        .unwrap();
+    // The two measures it leads, not the one it only co-owns.
+    let found = search(db, &ducha, "国有资产").await;
+    assert_eq!(item_titles(&found), sorted(&[FINANCE_1, FINANCE_2]));
+    assert_eq!(found.item_count, 2);
 }
