@@ -110,7 +110,7 @@ struct Inner {
     calendar_cache: calendar::CalendarCache,
     /// SQLite connections of the read path (see [`read`]); `None` on PostgreSQL.
     readers: Option<read::Readers>,
-    sum_cache: tallies::SumCache,
+    sum_cache: supervision::KeptLists<Vec<read::Row>>,
     open_order_cache: supervision::KeptLists<supervision::OpenOrder>,
     signal_list_cache: supervision::KeptLists<Vec<i64>>,
     /// Told of every SQLite commit, for the WAL checkpoint task.
@@ -138,7 +138,7 @@ impl Store {
             board_cache: boards::BoardCache::default(),
             calendar_cache: calendar::CalendarCache::default(),
             readers: (backend == Backend::Sqlite).then(|| read::Readers::for_url(&options.url)),
-            sum_cache: tallies::SumCache::default(),
+            sum_cache: supervision::KeptLists::with_capacity(tallies::KEPT_SUMS),
             open_order_cache: supervision::KeptLists::default(),
             signal_list_cache: supervision::KeptLists::default(),
             wal_dirty: wal_dirty.clone(),

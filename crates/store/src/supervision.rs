@@ -633,7 +633,7 @@ impl Store {
         yellow_days: u32,
         limit: i64,
     ) -> Result<Vec<ItemRow>> {
-        self.list_items_where(viewer, filter, "", today, yellow_days, limit)
+        self.list_items_detail(viewer, filter, today, yellow_days, limit, true)
             .await
     }
 
@@ -834,19 +834,6 @@ impl Store {
         Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
     }
 
-    async fn list_items_where(
-        &self,
-        viewer: &Viewer,
-        filter: &ItemFilter,
-        extra: &'static str,
-        today: Date,
-        yellow_days: u32,
-        limit: i64,
-    ) -> Result<Vec<ItemRow>> {
-        self.list_items_detail(viewer, filter, extra, today, yellow_days, limit, true)
-            .await
-    }
-
     /// As [`Store::list_items`] without each item's latest progress (`latest_progress` empty).
     pub(crate) async fn list_items_without_progress(
         &self,
@@ -856,26 +843,23 @@ impl Store {
         yellow_days: u32,
         limit: i64,
     ) -> Result<Vec<ItemRow>> {
-        self.list_items_detail(viewer, filter, "", today, yellow_days, limit, false)
+        self.list_items_detail(viewer, filter, today, yellow_days, limit, false)
             .await
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// The list of [`Store::list_items`], with or without each item's latest progress.
     async fn list_items_detail(
         &self,
         viewer: &Viewer,
         filter: &ItemFilter,
-        extra: &'static str,
         today: Date,
         yellow_days: u32,
         limit: i64,
         latest: bool,
     ) -> Result<Vec<ItemRow>> {
-        let (mut where_sql, binds) = match item_where(viewer, filter) {
-            Some(w) => w,
-            None => return Ok(Vec::new()),
+        let Some((where_sql, binds)) = item_where(viewer, filter) else {
+            return Ok(Vec::new());
         };
-        where_sql.push_str(extra);
         let sql = format!(
             "SELECT {ITEM_COLUMNS} FROM items i LEFT JOIN items p ON p.id = i.parent_id \
              LEFT JOIN units u ON u.id = i.lead_unit_id WHERE i.is_group = 0 {where_sql} \
@@ -2695,10 +2679,11 @@ fn open_where(viewer: &Viewer) -> Option<(&'static str, Vec<Bind>)> {
     }
 }
 
-/// Lists kept by a key that holds the items generation, the day and the minute: each unit's
-/// open items in order of pressure (the batch page of a busy city unit ranks hundreds), and the
-/// ids of a ledger filtered by a signal that only each item's cadence decides (stalled, green).
-/// Most requests follow no change to any item.
+/// Results kept by a key that holds the items generation (moved by every write to items, on
+/// every node) and the day: each unit's open items in order of pressure (the batch page of a
+/// busy city unit ranks hundreds), the ids of a ledger filtered by a signal that only each
+/// item's cadence decides (stalled, green), the tally sums of a ledger page, and boards. Most
+/// requests follow no change to any item.
 #[derive(Debug)]
 pub(crate) struct KeptLists<T> {
     lists: std::sync::Mutex<HashMap<String, Arc<T>>>,

@@ -15,6 +15,7 @@ use crate::error::Result;
 use crate::supervision::{Bind, Queue};
 use sqlx::Row;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use zhongshu_domain::supervision::ItemState;
 
 /// The tally row that counts the writes to items (under a year no ledger has).
@@ -445,18 +446,12 @@ pub(crate) async fn rebuild(conn: &mut sqlx::AnyConnection) -> Result<()> {
     Ok(())
 }
 
-/// Tally sums read lately, each with the generation it was read at. A ledger page reads four or
-/// five sums (its total, the queue counts, red and yellow: a fifth of its CPU at city scale);
-/// they change only when items do, and every such write moves the generation, on every node.
-/// So a sum is read again only when the generation moved; the date is in its key (red and
-/// yellow depend on it), so it is also exact when the date changes.
-#[derive(Debug, Default)]
-pub(crate) struct SumCache {
-    sums: std::sync::Mutex<HashMap<String, (i64, Vec<crate::read::Row>)>>,
-}
-
-/// Sum statements a store remembers at most (filters × days; cleared when full).
-const SUM_CACHE_SIZE: usize = 512;
+/// Tally sums a store keeps, by statement, values and items generation (filters × days; all
+/// dropped when full). A ledger page reads four or five sums (its total, the queue counts, red
+/// and yellow: a fifth of its CPU at city scale); they change only when items do, and every
+/// such write moves the generation, on every node. The date is in the values (red and yellow
+/// depend on it), so a kept sum is exact when the date changes too.
+pub(crate) const KEPT_SUMS: usize = 512;
 
 /// The items generation, read on the pages' read path (see [`generation`]).
 pub(crate) async fn current_generation(store: &Store) -> Result<i64> {
@@ -473,20 +468,13 @@ async fn cached_rows(store: &Store, sql: &str, binds: &[Bind]) -> Result<Vec<cra
     // The generation first: rows read after it are at least that new, so a row kept under a
     // generation is never older than it.
     let generation = current_generation(store).await?;
-    let key = format!("{sql}|{binds:?}");
+    let key = format!("{sql}|{binds:?}|{generation}");
     let cache = &store.inner.sum_cache;
-    if let Some((at, rows)) = cache.sums.lock().ok().and_then(|m| m.get(&key).cloned())
-        && at == generation
-    {
-        return Ok(rows);
+    if let Some(rows) = cache.get(&key) {
+        return Ok(rows.as_ref().clone());
     }
     let rows = store.read(sql, binds).await?;
-    if let Ok(mut sums) = cache.sums.lock() {
-        if sums.len() >= SUM_CACHE_SIZE {
-            sums.clear();
-        }
-        sums.insert(key, (generation, rows.clone()));
-    }
+    cache.put(key, Arc::new(rows.clone()));
     Ok(rows)
 }
 
